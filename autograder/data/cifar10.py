@@ -1,0 +1,197 @@
+"""Read CIFAR-10 from its python pickle batches, checking each one.
+
+Layout (torchvision's): `<root>/cifar-10-batches-py/` with `data_batch_1..5`,
+`test_batch` and `batches.meta`. Each batch is a pickled dict with keys
+`data` (uint8 array (N, 3072): 1024 red, 1024 green, 1024 blue values, each
+plane row-major 32x32), `labels` (N ints in 0..9), `filenames` (N names) and
+`batch_label` (a string).
+
+No MD5 sums are checked: a reshuffled copy of the data set (such as the
+course's offline copy) is as good as the official one.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .errors import CorruptDataError, DataError, DataNotFoundError, fix_hint
+
+FOLDER = "cifar-10-batches-py"
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCHES = ("test_batch",)
+META_FILE = "batches.meta"
+REQUIRED_KEYS = ("data", "labels", "filenames", "batch_label")
+ROW_LENGTH = 3 * 32 * 32
+
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+
+_ALLOWED_GLOBALS = {
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("_codecs", "encode"),
+}
+
+
+class _ArrayOnlyUnpickler(pickle.Unpickler):
+    """An unpickler that builds numpy arrays and plain containers, nothing else.
+
+    A batch file is data; refusing every other global means a file fetched
+    from an untrusted mirror cannot run code when it is read.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED_GLOBALS:
+            raise pickle.UnpicklingError(
+                f"refusing to load {module}.{name}: a CIFAR-10 batch holds only arrays"
+            )
+        if module.startswith("numpy.core.") and hasattr(np, "_core"):
+            module = module.replace("numpy.core.", "numpy._core.", 1)
+        return super().find_class(module, name)
+
+
+def cifar_folder(root: str | Path) -> Path:
+    """The folder that holds the batches: `<root>/cifar-10-batches-py`."""
+    return Path(root) / FOLDER
+
+
+def batch_names(train: bool) -> tuple[str, ...]:
+    """The batch file names of a split, in reading order."""
+    return TRAIN_BATCHES if train else TEST_BATCHES
+
+
+def source_files(root: str | Path, train: bool) -> list[Path]:
+    """The batch files a split is read from, in order.
+
+    Raises DataNotFoundError naming every batch that is missing.
+    """
+    folder = cifar_folder(root)
+    paths = [folder / name for name in batch_names(train)]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise DataNotFoundError(
+            f"CIFAR-10 not found under {folder}: missing {', '.join(missing)}. "
+            f"{fix_hint('cifar10')}"
+        )
+    return paths
+
+
+def unpickle(path: Path) -> Any:
+    """Load one pickle file the way CIFAR-10 was written (latin1 strings).
+
+    Raises CorruptDataError when the file cannot be unpickled.
+    """
+    try:
+        with path.open("rb") as f:
+            return _ArrayOnlyUnpickler(f, encoding="latin1").load()
+    except OSError as e:
+        raise DataError(f"{path} cannot be opened: {e}") from e
+    except Exception as e:
+        raise CorruptDataError(
+            f"{path} cannot be read as a CIFAR-10 batch: {type(e).__name__}: {e}. "
+            f"The file is damaged or cut short; delete the {path.parent.name} folder "
+            f"and run `dlkit data download cifar10`, or copy it again."
+        ) from e
+
+
+def read_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read and check one batch file.
+
+    Returns (data, labels): data uint8 (N, 3072), labels int64 (N,), values 0..9.
+    Raises CorruptDataError naming the file and what is wrong with it.
+    """
+    path = Path(path)
+    batch = unpickle(path)
+    if not isinstance(batch, dict):
+        raise CorruptDataError(
+            f"{path} holds a {type(batch).__name__}, not the dict a CIFAR-10 batch is."
+        )
+    missing = [k for k in REQUIRED_KEYS if k not in batch]
+    if missing:
+        raise CorruptDataError(
+            f"{path} is missing the key(s) {', '.join(repr(k) for k in missing)}; "
+            f"a CIFAR-10 batch has {', '.join(repr(k) for k in REQUIRED_KEYS)} "
+            f"(it has {', '.join(repr(k) for k in batch)})."
+        )
+    data = batch["data"]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
+            or data.shape[1] != ROW_LENGTH:
+        given = (f"{type(data).__name__} of dtype {data.dtype} and shape {data.shape}"
+                 if isinstance(data, np.ndarray) else type(data).__name__)
+        raise CorruptDataError(
+            f"{path}: 'data' is a {given}; expected a uint8 array of shape "
+            f"(N, {ROW_LENGTH})."
+        )
+    try:
+        labels = np.asarray(batch["labels"], dtype=np.int64)
+    except (TypeError, ValueError) as e:
+        raise CorruptDataError(f"{path}: 'labels' is not a list of integers ({e}).") from e
+    if labels.ndim != 1 or len(labels) != len(data) or len(batch["filenames"]) != len(data):
+        raise CorruptDataError(
+            f"{path} disagrees with itself: {len(data)} images, "
+            f"{labels.size} labels, {len(batch['filenames'])} file names; "
+            f"all three counts must be equal."
+        )
+    bad = np.flatnonzero((labels < 0) | (labels >= len(CIFAR10_CLASSES)))
+    if bad.size:
+        raise CorruptDataError(
+            f"{path} has {bad.size} label(s) outside 0..9; the first is "
+            f"{labels[bad[0]]} at index {bad[0]}. Is this CIFAR-100 rather than CIFAR-10?"
+        )
+    return data, labels
+
+
+def check_class_names(root: str | Path) -> None:
+    """Compare `batches.meta` with CIFAR10_CLASSES when the file is there.
+
+    Raises CorruptDataError when the names differ or the file is unreadable.
+    """
+    path = cifar_folder(root) / META_FILE
+    if not path.is_file():
+        return
+    meta = unpickle(path)
+    names = meta.get("label_names") if isinstance(meta, dict) else None
+    if names is None:
+        raise CorruptDataError(f"{path} has no 'label_names'; it is not CIFAR-10's meta file.")
+    if tuple(names) != CIFAR10_CLASSES:
+        raise CorruptDataError(
+            f"{path} names the classes {list(names)}; CIFAR-10's are "
+            f"{list(CIFAR10_CLASSES)}. This folder holds some other data set."
+        )
+
+
+def load_cifar10(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decode one CIFAR-10 split from `<root>/cifar-10-batches-py`.
+
+    Returns (images, labels): images uint8 (N, 3, 32, 32), channels RGB,
+    values 0..255; labels int64 (N,), values 0..9 indexing CIFAR10_CLASSES.
+    N is 50000 for train and 10000 for test with the full data set.
+    Raises DataNotFoundError when a batch is missing and CorruptDataError when
+    one is damaged.
+    """
+    paths = source_files(root, train)
+    check_class_names(root)
+    batches = [read_batch(p) for p in paths]
+    data = np.concatenate([d for d, _ in batches])
+    labels = np.concatenate([lab for _, lab in batches])
+    images = torch.from_numpy(data).reshape(-1, 3, 32, 32)
+    return images, torch.from_numpy(labels)

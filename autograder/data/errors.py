@@ -1,0 +1,31 @@
+"""The one exception the data layer raises.
+
+Every message says what is wrong, where, and what to do about it, because the
+person reading it is a student or TA who wants their data back, not a
+traceback into the kit.
+"""
+
+from __future__ import annotations
+
+
+class DataError(Exception):
+    """A data set is missing, damaged, or could not be fetched."""
+
+
+class DataNotFoundError(DataError):
+    """A file or folder that a data set needs is not there."""
+
+
+class CorruptDataError(DataError):
+    """A file is there but its contents are not what the format says."""
+
+
+FIX_HINT = (
+    "Run `dlkit data download {command}`, or point DLKIT_DATA at a folder "
+    "that holds it (for example `dlkit data link ../shared/data`)."
+)
+
+
+def fix_hint(command: str) -> str:
+    """The standard "how to get the data" sentence for `command` (mnist, cifar10)."""
+    return FIX_HINT.format(command=command)

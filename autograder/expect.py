@@ -1,0 +1,130 @@
+"""Assertion helpers for checks: type, then dtype and device, then shape, then values.
+
+Every helper raises :class:`CheckFailure` with one short message of the form
+"<what> gave X, expected Y", plus a hint where there is one. ``what`` names
+the student's call as the student wrote it, e.g. ``"matvec(m, v)"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import torch
+
+
+class CheckFailure(AssertionError):
+    """A check failed; the message is written for the student."""
+
+
+def fail(message: str, hint: str | None = None) -> None:
+    """Fail the current check with ``message`` (and an optional hint)."""
+    raise CheckFailure(message + (f"\nHint: {hint}" if hint else ""))
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def expect_type(value: Any, kind: type | tuple[type, ...], what: str, hint: str | None = None) -> Any:
+    """``value`` is an instance of ``kind``; returns it."""
+    if not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        got = "None (did you forget a return statement?)" if value is None else f"a {_type_name(value)}"
+        fail(f"{what} gave {got}, expected a {names}", hint)
+    return value
+
+
+def expect_tensor(value: Any, what: str, hint: str | None = None) -> torch.Tensor:
+    """``value`` is a ``torch.Tensor``; returns it."""
+    return expect_type(value, torch.Tensor, what, hint)
+
+
+def expect_dtype(tensor: torch.Tensor, dtype: torch.dtype, what: str, hint: str | None = None) -> None:
+    """``tensor.dtype == dtype``."""
+    if tensor.dtype != dtype:
+        fail(f"{what} gave dtype {tensor.dtype}, expected {dtype}", hint)
+
+
+def expect_device(tensor: torch.Tensor, device: torch.device | str, what: str, hint: str | None = None) -> None:
+    """``tensor`` lives on ``device`` (type only: ``cuda`` matches ``cuda:0``)."""
+    expected = torch.device(device).type
+    if tensor.device.type != expected:
+        fail(f"{what} gave a tensor on {tensor.device.type}, expected it on {expected}", hint)
+
+
+def expect_shape(tensor: torch.Tensor, shape: Iterable[int], what: str, hint: str | None = None) -> None:
+    """``tensor.shape == shape``."""
+    shape = tuple(shape)
+    if tuple(tensor.shape) != shape:
+        fail(f"{what} gave shape {tuple(tensor.shape)}, expected {shape}", hint)
+
+
+def _first_mismatch(actual: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float) -> str:
+    close = torch.isclose(actual, expected, atol=atol, rtol=rtol, equal_nan=False)
+    bad = (~close).nonzero()
+    index = tuple(bad[0].tolist())
+    n_bad = bad.shape[0]
+    at = f" at index {list(index)}" if index else ""
+    return f"{actual[index].item():.6g}{at} (expected {expected[index].item():.6g}; {n_bad} of {actual.numel()} values differ)"
+
+
+def expect_close(
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    what: str,
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+    hint: str | None = None,
+) -> None:
+    """Values agree within ``atol + rtol * |expected|`` (shapes must already match)."""
+    actual = actual.detach().to("cpu", torch.float64)
+    expected = expected.detach().to("cpu", torch.float64)
+    if torch.isnan(actual).any() and not torch.isnan(expected).any():
+        fail(f"{what} gave nan values, expected finite numbers", hint)
+    if not torch.allclose(actual, expected, atol=atol, rtol=rtol):
+        fail(f"{what} gave {_first_mismatch(actual, expected, atol, rtol)}", hint)
+
+
+def expect_tensor_like(
+    actual: Any,
+    expected: torch.Tensor,
+    what: str,
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+    hint: str | None = None,
+) -> torch.Tensor:
+    """Type, dtype, device, shape, then values, in that order; returns ``actual``."""
+    actual = expect_tensor(actual, what, hint)
+    expect_dtype(actual, expected.dtype, what, hint)
+    expect_device(actual, expected.device, what, hint)
+    expect_shape(actual, expected.shape, what, hint)
+    if expected.dtype.is_floating_point:
+        expect_close(actual, expected, what, atol, rtol, hint)
+    elif not torch.equal(actual.cpu(), expected.cpu()):
+        fail(f"{what} gave {_first_mismatch(actual.double(), expected.double(), 0.0, 0.0)}", hint)
+    return actual
+
+
+def expect_equal(actual: Any, expected: Any, what: str, hint: str | None = None) -> None:
+    """``actual == expected`` for plain Python values."""
+    if actual != expected:
+        fail(f"{what} gave {actual!r}, expected {expected!r}", hint)
+
+
+def expect_at_least(value: float, threshold: float, what: str, hint: str | None = None, fmt: str = ".3f") -> None:
+    """``value >= threshold`` (an accuracy, say)."""
+    if not value >= threshold:
+        fail(f"{what} was {value:{fmt}}, expected at least {threshold:{fmt}}", hint)
+
+
+def expect_gradients_reach(module: torch.nn.Module, what: str, hint: str | None = None) -> None:
+    """After ``backward()``, every trainable parameter of ``module`` has a non-zero gradient."""
+    missing = [name for name, p in module.named_parameters() if p.requires_grad and p.grad is None]
+    zero = [name for name, p in module.named_parameters()
+            if p.requires_grad and p.grad is not None and not p.grad.abs().sum() > 0]
+    if missing:
+        fail(f"after loss.backward(), {what} has no gradient for: {', '.join(missing)}",
+             hint or "is every layer used in forward(), and is nothing detached or wrapped in torch.no_grad()?")
+    if zero:
+        fail(f"after loss.backward(), {what} has an all-zero gradient for: {', '.join(zero)}", hint)

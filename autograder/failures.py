@@ -1,0 +1,48 @@
+"""Turning whatever a check raised into one message for the student.
+
+A :class:`~autograder.expect.CheckFailure` or
+:class:`~autograder.submission.StudentCodeError` already carries its message.
+Anything else that escaped the student's code is described by its type, its
+message and the innermost line of the student's own files, never by frames
+inside the kit or PyTorch.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from autograder.expect import CheckFailure
+from autograder.submission import StudentCodeError
+
+
+def _student_frames(tb, student_dir: Path) -> list[traceback.FrameSummary]:
+    root = student_dir.resolve()
+    frames = []
+    for frame in traceback.extract_tb(tb):
+        path = Path(frame.filename)
+        if path.is_absolute() and path.resolve().is_relative_to(root):
+            frames.append(frame)
+    return frames
+
+
+def _first_line(message: str, limit: int = 300) -> str:
+    text = message.strip().splitlines()[0] if message.strip() else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(error: BaseException, student_dir: Path) -> str:
+    """The student-facing message for ``error`` raised while checking ``student_dir``."""
+    if isinstance(error, (CheckFailure, StudentCodeError)):
+        return str(error)
+    frames = _student_frames(error.__traceback__, student_dir)
+    if isinstance(error, NotImplementedError) and frames:
+        frame = frames[-1]
+        return f"not implemented yet: {frame.name} in {Path(frame.filename).name}"
+    summary = f"{type(error).__name__}: {_first_line(str(error))}".rstrip(": ")
+    if not frames:
+        return summary
+    frame = frames[-1]
+    location = f"{Path(frame.filename).name}, line {frame.lineno}, in {frame.name}"
+    source = f"\n    {frame.line.strip()}" if frame.line else ""
+    return f"your code raised {summary}\n  at {location}{source}"

@@ -1,0 +1,128 @@
+"""The result of a grading run, and its Gradescope ``results.json`` form."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PASSED, FAILED = "passed", "failed"
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check."""
+
+    week: str
+    """Week folder, e.g. ``"week1"``."""
+    exercise: str
+    """Exercise name (the student file's stem)."""
+    check: str
+    """Check name."""
+    max_score: float
+    """Points the check is worth."""
+    score: float
+    """Points earned: ``max_score`` when passed, else 0."""
+    status: str
+    """``"passed"`` or ``"failed"``."""
+    output: str
+    """Message for the student: empty when passed."""
+    seed: int
+    """Seed the check ran with."""
+    visibility: str = "visible"
+    """Gradescope visibility."""
+
+    @property
+    def id(self) -> str:
+        """``week/exercise/check``."""
+        return f"{self.week}/{self.exercise}/{self.check}"
+
+
+@dataclass
+class Provenance:
+    """What produced a set of results, so a run can be repeated."""
+
+    kit_version: str
+    """dlkit version."""
+    torch_version: str
+    """PyTorch version."""
+    python_version: str
+    """Python version."""
+    device: str
+    """``cpu`` or ``cuda``."""
+    device_name: str
+    """CPU architecture or GPU model."""
+    profile: str
+    """Budget profile: ``quick`` or ``full``."""
+    threads: int
+    """PyTorch CPU threads."""
+    seeds: dict[str, int] = field(default_factory=dict)
+    """Seed per check id."""
+
+
+def current_provenance(device: str, profile: str, threads: int) -> Provenance:
+    """Provenance for this process."""
+    import torch
+
+    from autograder import __version__
+
+    name = torch.cuda.get_device_name() if device == "cuda" else platform.machine()
+    return Provenance(__version__, torch.__version__, platform.python_version(), device, name, profile, threads)
+
+
+def total(results: list[CheckResult]) -> tuple[float, float]:
+    """(points earned, points possible)."""
+    return sum(r.score for r in results), sum(r.max_score for r in results)
+
+
+def gradescope_json(results: list[CheckResult], provenance: Provenance) -> dict:
+    """Gradescope's ``results.json`` schema, with the kit's provenance under ``extra_data``."""
+    earned, possible = total(results)
+    provenance = Provenance(**{**asdict(provenance), "seeds": {r.id: r.seed for r in results}})
+    return {
+        "score": earned,
+        "max_score": possible,
+        "tests": [
+            {
+                "name": r.id,
+                "score": r.score,
+                "max_score": r.max_score,
+                "status": r.status,
+                "output": r.output,
+                "visibility": r.visibility,
+            }
+            for r in results
+        ],
+        "extra_data": {"dlkit": asdict(provenance)},
+    }
+
+
+def write_json_atomically(data: dict, path: Path) -> None:
+    """Write ``data`` to ``path`` so that a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_results(path: Path) -> tuple[list[CheckResult], dict]:
+    """Read a results.json written by :func:`gradescope_json`: (results, provenance dict)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    provenance = data.get("extra_data", {}).get("dlkit", {})
+    seeds = provenance.get("seeds", {})
+    results = []
+    for test in data["tests"]:
+        week, exercise, check = test["name"].split("/", 2)
+        results.append(CheckResult(week, exercise, check, test["max_score"], test["score"], test["status"],
+                                   test["output"], seeds.get(test["name"], 0), test.get("visibility", "visible")))
+    return results, provenance

@@ -1,0 +1,153 @@
+"""The grading settings, merged in one place.
+
+Each setting comes from, in order of precedence: the pytest command line, an
+environment variable, the ini file (``[tool.pytest.ini_options]``), then the
+default. An invalid value raises :class:`SettingsError` naming where it came
+from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+DEVICES = ("auto", "cpu", "cuda")
+PROFILES = ("auto", "quick", "full")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the kit cannot use."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting's names in each source."""
+
+    name: str
+    """Attribute name on :class:`Settings`."""
+    flag: str
+    """Command-line flag."""
+    env: str
+    """Environment variable."""
+    ini: str
+    """Ini key."""
+    default: str | None
+    """Value when no source sets it."""
+    help: str
+    """Help line shown by ``pytest --help``."""
+
+
+OPTIONS = (
+    Option("submission", "--submission", "DLKIT_SUBMISSION", "dlkit_submission", None,
+           "folder holding week1/, week2/ ... to check (default: the kit's assignments/; "
+           "use 'solutions' to check the reference)"),
+    Option("device", "--device", "DLKIT_DEVICE", "dlkit_device", "auto",
+           "where checks run: auto (cuda when available), cpu or cuda"),
+    Option("profile", "--profile", "DLKIT_PROFILE", "dlkit_profile", "auto",
+           "training budget: quick (sized for a 2-core CPU), full (course length, for a GPU), "
+           "or auto (quick on cpu, full on cuda)"),
+    Option("data_root", "--data-root", "DLKIT_DATA", "dlkit_data", None,
+           "data root in torchvision's layout (default: the kit's data_cache/)"),
+    Option("results_json", "--results-json", "DLKIT_RESULTS_JSON", "dlkit_results_json", None,
+           "write the results as Gradescope results.json to this path"),
+    Option("threads", "--threads", "DLKIT_THREADS", "dlkit_threads", None,
+           "CPU threads for PyTorch (default: min(4, cores)); recorded in the results"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one grading run."""
+
+    submission: Path
+    """Folder whose ``<week>/`` sub-folders hold the student's files."""
+    device: str
+    """``"cpu"`` or ``"cuda"`` (``auto`` already resolved)."""
+    profile: str
+    """``"quick"`` or ``"full"`` (``auto`` already resolved)."""
+    data_root: Path | None
+    """Explicit data root, or ``None`` for the data layer's default."""
+    results_json: Path | None
+    """Where to write Gradescope JSON, or ``None``."""
+    threads: int
+    """``torch.set_num_threads`` value used for the run."""
+
+
+def _raw_values(config) -> dict[str, tuple[str | None, str]]:
+    """Each setting's raw value and the source it came from."""
+    values = {}
+    for opt in OPTIONS:
+        cli = config.getoption(opt.name) if config is not None else None
+        if cli is not None:
+            values[opt.name] = (cli, f"command-line option {opt.flag}")
+        elif os.environ.get(opt.env):
+            values[opt.name] = (os.environ[opt.env], f"environment variable {opt.env}")
+        elif config is not None and config.getini(opt.ini):
+            values[opt.name] = (config.getini(opt.ini), f"ini option {opt.ini}")
+        else:
+            values[opt.name] = (opt.default, "default")
+    return values
+
+
+def _choice(value: str, allowed: tuple[str, ...], source: str) -> str:
+    if value not in allowed:
+        raise SettingsError(f"{source}={value!r} is not one of: {', '.join(allowed)}")
+    return value
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
+    """Merge every source into :class:`Settings`; raise :class:`SettingsError` on a bad value."""
+    raw = _raw_values(config)
+    base = invocation_dir or Path.cwd()
+
+    value, source = raw["device"]
+    device = _choice(value, DEVICES, source)
+    if device == "auto":
+        device = "cuda" if _cuda_available() else "cpu"
+    elif device == "cuda" and not _cuda_available():
+        raise SettingsError(
+            f"{source}=cuda, but PyTorch sees no CUDA device here; use --device cpu (every check has a CPU form)"
+        )
+
+    value, source = raw["profile"]
+    profile = _choice(value, PROFILES, source)
+    if profile == "auto":
+        profile = "full" if device == "cuda" else "quick"
+
+    value, source = raw["submission"]
+    if value is None:
+        submission = KIT_ROOT / "assignments"
+    else:
+        submission = Path(value)
+        if not submission.is_absolute():
+            submission = (base / submission) if (base / submission).exists() else (KIT_ROOT / submission)
+    submission = submission.resolve()
+    if not submission.is_dir():
+        raise SettingsError(f"{source}: submission folder {submission} does not exist")
+
+    value, _ = raw["data_root"]
+    data_root = Path(value).expanduser().resolve() if value else None
+
+    value, _ = raw["results_json"]
+    results_json = (base / value).resolve() if value else None
+
+    value, source = raw["threads"]
+    if value is None:
+        threads = max(1, min(4, os.cpu_count() or 1))
+    else:
+        try:
+            threads = int(value)
+        except ValueError:
+            threads = 0
+        if threads < 1:
+            raise SettingsError(f"{source}={value!r} must be a whole number of threads, 1 or more")
+
+    return Settings(submission, device, profile, data_root, results_json, threads)
