@@ -21,8 +21,9 @@ class CorruptDataError(DataError):
 
 
 FIX_HINT = (
-    "Run `dlkit data download {command}`, or point DLKIT_DATA at a folder "
-    "that holds it (for example `dlkit data link ../shared/data`)."
+    "Run `dlkit data download {command}` (needs the internet), or "
+    "`dlkit data link PATH` to use a copy you already have (such as ../shared/data), "
+    "or point DLKIT_DATA at a folder that holds it."
 )
 
 

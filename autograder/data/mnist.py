@@ -62,7 +62,7 @@ def source_files(root: str | Path, train: bool) -> list[Path]:
     if missing:
         raise DataNotFoundError(
             f"MNIST not found under {folder}: missing {', '.join(missing)} "
-            f"(or {missing[0]}.gz). {fix_hint('mnist')}"
+            f"(uncompressed or .gz). {fix_hint('mnist')}"
         )
     return found
 
