@@ -1,0 +1,100 @@
+"""What a student reads when their file is broken or their code raises."""
+
+import textwrap
+
+import pytest
+
+from autograder.expect import CheckFailure, expect_tensor_like, fail
+from autograder.failures import describe
+from autograder.submission import StudentCodeError, Submission
+
+
+def _write(folder, name, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(textwrap.dedent(text))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(StudentCodeError, match=r"spiral.py is missing: expected it at .*week1/spiral.py"):
+        Submission(tmp_path, "week1").load("spiral")
+
+
+def test_syntax_error_names_file_line_and_code(tmp_path):
+    _write(tmp_path / "week1", "spiral.py", "def f(:\n    pass\n")
+    with pytest.raises(StudentCodeError) as error:
+        Submission(tmp_path, "week1").load("spiral")
+    message = str(error.value)
+    assert message.startswith("spiral.py, line 1: SyntaxError:")
+    assert "def f(:" in message
+
+
+def test_error_at_import_names_line(tmp_path):
+    _write(tmp_path / "week1", "spiral.py", "import torch\nx = undefined_name\n")
+    with pytest.raises(StudentCodeError, match=r"importing spiral.py failed: NameError: .*undefined_name.*line 2"):
+        Submission(tmp_path, "week1").load("spiral")
+
+
+def test_sys_exit_at_import_is_contained(tmp_path):
+    _write(tmp_path / "week1", "spiral.py", "import sys\nsys.exit(3)\n")
+    with pytest.raises(StudentCodeError, match="SystemExit"):
+        Submission(tmp_path, "week1").load("spiral")
+
+
+def test_failure_is_cached_and_other_files_still_load(tmp_path):
+    _write(tmp_path / "week1", "spiral.py", "def f(:\n")
+    _write(tmp_path / "week1", "tensor_ops.py", "def g():\n    return 1\n")
+    submission = Submission(tmp_path, "week1")
+    for _ in range(2):
+        with pytest.raises(StudentCodeError):
+            submission.load("spiral")
+    assert submission.load("tensor_ops").g() == 1
+
+
+def _raise_from_student(tmp_path, body):
+    _write(tmp_path / "week1", "ops.py", body)
+    module = Submission(tmp_path, "week1").load("ops")
+    try:
+        module.f()
+    except BaseException as error:  # noqa: BLE001 - the point is to describe anything
+        return describe(error, tmp_path / "week1")
+    raise AssertionError("f() did not raise")
+
+
+def test_not_implemented_names_function_and_file(tmp_path):
+    message = _raise_from_student(tmp_path, "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()\n")
+    assert message == "not implemented yet: f in ops.py"
+
+
+def test_exception_in_student_code_shows_their_line_only(tmp_path):
+    message = _raise_from_student(tmp_path, "import torch\ndef f():\n    return torch.ones(2, 3) @ torch.ones(2, 3)\n")
+    assert message.startswith("your code raised RuntimeError: mat1 and mat2 shapes cannot be multiplied")
+    assert "ops.py, line 3, in f" in message
+    assert "torch.ones(2, 3) @ torch.ones(2, 3)" in message
+    assert "site-packages" not in message and "autograder" not in message
+
+
+def test_check_failure_passes_through(tmp_path):
+    with pytest.raises(CheckFailure) as error:
+        fail("matvec(m, v) gave dtype torch.int64, expected torch.float32", hint="convert v")
+    assert describe(error.value, tmp_path) == "matvec(m, v) gave dtype torch.int64, expected torch.float32\nHint: convert v"
+
+
+@pytest.mark.parametrize(
+    "actual, message",
+    [
+        (None, "f(x) gave None (did you forget a return statement?), expected a Tensor"),
+        ([1.0, 2.0], "f(x) gave a list, expected a Tensor"),
+        ("int", "f(x) gave dtype torch.int64, expected torch.float32"),
+        ("shape", "f(x) gave shape (1, 2), expected (2,)"),
+        ("values", "f(x) gave 3 at index [1] (expected 2; 1 of 2 values differ)"),
+    ],
+)
+def test_expectations_check_type_then_dtype_then_shape_then_values(actual, message):
+    import torch
+
+    expected = torch.tensor([1.0, 2.0])
+    actual = {"int": torch.tensor([1, 2]), "shape": torch.tensor([[1.0, 2.0]]),
+              "values": torch.tensor([1.0, 3.0])}.get(actual, actual) if isinstance(actual, str) else actual
+    with pytest.raises(CheckFailure) as error:
+        expect_tensor_like(actual, expected, "f(x)")
+    assert str(error.value) == message
