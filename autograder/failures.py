@@ -14,6 +14,7 @@ from pathlib import Path
 
 from autograder.expect import CheckFailure
 from autograder.submission import StudentCodeError
+from autograder.timeout import CheckTimeout
 
 
 def _student_frames(tb, student_dir: Path) -> list[traceback.FrameSummary]:
@@ -35,6 +36,10 @@ def describe(error: BaseException, student_dir: Path) -> str:
     """The student-facing message for ``error`` raised while checking ``student_dir``."""
     if isinstance(error, (CheckFailure, StudentCodeError)):
         return str(error)
+    if isinstance(error, CheckTimeout):
+        frames = _student_frames(error.__traceback__, student_dir)
+        where = f"\n  it was at {Path(frames[-1].filename).name}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""
+        return f"{error}{where}"
     frames = _student_frames(error.__traceback__, student_dir)
     if isinstance(error, NotImplementedError) and frames:
         frame = frames[-1]

@@ -20,6 +20,7 @@ from autograder.report import format_table
 from autograder.results import FAILED, PASSED, CheckResult, current_provenance, gradescope_json, write_json_atomically
 from autograder.spec import SpecError, check_spec, exercise_spec, load_spec
 from autograder.submission import REFERENCE_ROOT, Submission
+from autograder.timeout import time_limit
 
 CHECKS_ROOT = Path(__file__).resolve().parent
 CHECK_KEY = pytest.StashKey["CheckSpec"]()
@@ -177,6 +178,20 @@ def exercise(request: pytest.FixtureRequest):
 def data_root(grading_settings):
     """The explicit data root, or ``None`` for the data layer's default."""
     return grading_settings.data_root
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    spec = item.stash.get(CHECK_KEY, None)
+    if spec is None:
+        yield
+        return
+    settings = _session(item.config).settings
+    seconds = settings.check_timeout
+    if seconds is None:
+        seconds = exercise_spec(spec.week, spec.exercise).timeout_s[settings.profile]
+    with time_limit(seconds, f"the check {spec.name}"):
+        yield
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -52,6 +52,8 @@ OPTIONS = (
            "data root in torchvision's layout (default: the kit's data_cache/)"),
     Option("results_json", "--results-json", "DLKIT_RESULTS_JSON", "dlkit_results_json", None,
            "write the results as Gradescope results.json to this path"),
+    Option("check_timeout", "--check-timeout", "DLKIT_CHECK_TIMEOUT", "dlkit_check_timeout", None,
+           "seconds one check may run before it fails (default: per exercise in exercises.toml; 0: no limit)"),
     Option("threads", "--threads", "DLKIT_THREADS", "dlkit_threads", None,
            "CPU threads for PyTorch (default: min(4, cores)); recorded in the results"),
 )
@@ -73,6 +75,8 @@ class Settings:
     """Where to write Gradescope JSON, or ``None``."""
     threads: int
     """``torch.set_num_threads`` value used for the run."""
+    check_timeout: float | None = None
+    """Seconds per check overriding exercises.toml (0: no limit), or ``None``."""
 
 
 def _raw_values(config) -> dict[str, tuple[str | None, str]]:
@@ -150,4 +154,14 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
         if threads < 1:
             raise SettingsError(f"{source}={value!r} must be a whole number of threads, 1 or more")
 
-    return Settings(submission, device, profile, data_root, results_json, threads)
+    value, source = raw["check_timeout"]
+    check_timeout = None
+    if value is not None:
+        try:
+            check_timeout = float(value)
+        except ValueError:
+            check_timeout = -1.0
+        if check_timeout < 0:
+            raise SettingsError(f"{source}={value!r} must be a number of seconds, 0 or more")
+
+    return Settings(submission, device, profile, data_root, results_json, threads, check_timeout)

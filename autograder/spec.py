@@ -20,6 +20,7 @@ else:  # pragma: no cover
 SPEC_PATH = Path(__file__).with_name("exercises.toml")
 PROFILES = ("quick", "full")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+DEFAULT_TIMEOUT_S = {"quick": 120.0, "full": 3600.0}
 
 
 class SpecError(ValueError):
@@ -65,6 +66,8 @@ class ExerciseSpec:
     """Threshold name -> number, or ``{quick = .., full = ..}`` per profile."""
     budgets: dict[str, Any] = field(default_factory=dict)
     """Profile name -> budget table (epochs, images, steps ...)."""
+    timeout_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUT_S))
+    """Profile name -> seconds one check of this exercise may run."""
 
     def threshold(self, name: str, profile: str) -> float:
         """The threshold ``name`` under ``profile``."""
@@ -125,6 +128,9 @@ def parse_spec(data: dict[str, Any]) -> dict[str, dict[str, ExerciseSpec]]:
                     f"exercises.toml [{week}.{name}.budgets]: unknown profiles "
                     f"{sorted(unknown_profiles)}; allowed: {', '.join(PROFILES)}"
                 )
+            timeout = table.get("timeout_s", {})
+            if isinstance(timeout, (int, float)):
+                timeout = {profile: timeout for profile in PROFILES}
             exercises[name] = ExerciseSpec(
                 week=week,
                 name=name,
@@ -133,6 +139,7 @@ def parse_spec(data: dict[str, Any]) -> dict[str, dict[str, ExerciseSpec]]:
                 checks=checks,
                 thresholds=table.get("thresholds", {}),
                 budgets=budgets,
+                timeout_s={**DEFAULT_TIMEOUT_S, **{k: float(v) for k, v in timeout.items()}},
             )
         weeks[week] = exercises
     return weeks

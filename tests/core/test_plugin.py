@@ -76,3 +76,15 @@ def test_bad_option_is_a_usage_error():
     proc = run_autograder("-k", "tensor_ops", "--device", "tpu")
     assert proc.returncode == 4
     assert "command-line option --device='tpu' is not one of: auto, cpu, cuda" in proc.stderr
+
+
+def test_endless_loop_fails_its_check_after_the_time_limit(reference_copy, tmp_path):
+    patch_file(reference_copy / "week1" / "tensor_ops.py", "    result = m.t()\n",
+               "    while True:\n        try:\n            pass\n        except Exception:\n            pass\n")
+    data = grade("tensor_ops", reference_copy, tmp_path, env={"DLKIT_CHECK_TIMEOUT": "1"})
+    by_name = {t["name"]: t for t in data["tests"]}
+    looping = by_name["week1/tensor_ops/transpose"]
+    assert looping["score"] == 0
+    assert "still running after 1 s" in looping["output"]
+    assert "tensor_ops.py, line" in looping["output"] and "in transpose" in looping["output"]
+    assert all(t["status"] == "passed" for name, t in by_name.items() if name != looping["name"])
