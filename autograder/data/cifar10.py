@@ -52,6 +52,10 @@ _ALLOWED_GLOBALS = {
 }
 
 
+class _RefusedGlobal(pickle.UnpicklingError):
+    """A pickle asked for a Python object that no CIFAR-10 batch contains."""
+
+
 class _ArrayOnlyUnpickler(pickle.Unpickler):
     """An unpickler that builds numpy arrays and plain containers, nothing else.
 
@@ -61,9 +65,7 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(
-                f"refusing to load {module}.{name}: a CIFAR-10 batch holds only arrays"
-            )
+            raise _RefusedGlobal(f"{module}.{name}")
         if module.startswith("numpy.core.") and hasattr(np, "_core"):
             module = module.replace("numpy.core.", "numpy._core.", 1)
         return super().find_class(module, name)
@@ -105,6 +107,12 @@ def unpickle(path: Path) -> Any:
             return _ArrayOnlyUnpickler(f, encoding="latin1").load()
     except OSError as e:
         raise DataError(f"{path} cannot be opened: {e}") from e
+    except _RefusedGlobal as e:
+        raise CorruptDataError(
+            f"{path} is not a CIFAR-10 batch: it asks to build the Python object {e}, "
+            f"and a batch holds only arrays, lists and strings. Not loading it, because "
+            f"unpickling such a file can run code. Replace it with a copy from the official archive."
+        ) from e
     except Exception as e:
         raise CorruptDataError(
             f"{path} cannot be read as a CIFAR-10 batch: {type(e).__name__}: {e}. "

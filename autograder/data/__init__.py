@@ -1,0 +1,27 @@
+"""The course's data sets: where they live, how they are read, checked and cached.
+
+Most code needs only `mnist_tensors` / `cifar10_tensors` (uint8 tensors,
+decoded once and cached).
+"""
+
+from .cache import cifar10_tensors, clear_memo, load_tensors, mnist_tensors
+from .cifar10 import CIFAR10_CLASSES, load_cifar10
+from .errors import CorruptDataError, DataError, DataNotFoundError
+from .mnist import load_mnist
+from .root import ENV_VAR, data_root, default_root
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "ENV_VAR",
+    "CorruptDataError",
+    "DataError",
+    "DataNotFoundError",
+    "cifar10_tensors",
+    "clear_memo",
+    "data_root",
+    "default_root",
+    "load_cifar10",
+    "load_mnist",
+    "load_tensors",
+    "mnist_tensors",
+]
