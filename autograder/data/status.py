@@ -1,0 +1,79 @@
+"""What is on disk: one row per data set and split, and a table of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import cifar10, mnist
+from .cache import load_tensors
+from .errors import DataError, DataNotFoundError
+from .root import data_root
+
+PRESENT, MISSING, CORRUPT = "present", "missing", "corrupt"
+
+_SETS = (
+    ("MNIST", "mnist", mnist.mnist_folder),
+    ("CIFAR-10", "cifar10", cifar10.cifar_folder),
+)
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """The state of one split of one data set."""
+
+    dataset: str
+    """Display name: `MNIST` or `CIFAR-10`."""
+    split: str
+    """`train` or `test`."""
+    state: str
+    """`present`, `missing` or `corrupt`."""
+    count: int | None
+    """Number of images when present, else None."""
+    path: Path
+    """The folder the split is read from."""
+    detail: str = ""
+    """Why it is missing or corrupt, and what to do; empty when present."""
+
+
+def status(root: str | Path | None = None) -> list[StatusRow]:
+    """Check MNIST and CIFAR-10, train and test, under the data root.
+
+    Each split is decoded fully (through the tensor cache), so a damaged file
+    shows up as `corrupt`. Returns four rows: MNIST train, MNIST test,
+    CIFAR-10 train, CIFAR-10 test.
+    """
+    resolved = data_root(root)
+    rows = []
+    for display, name, folder in _SETS:
+        for train in (True, False):
+            split = "train" if train else "test"
+            path = folder(resolved)
+            try:
+                images, _ = load_tensors(name, train, resolved)
+            except DataNotFoundError as e:
+                rows.append(StatusRow(display, split, MISSING, None, path, str(e)))
+            except DataError as e:
+                rows.append(StatusRow(display, split, CORRUPT, None, path, str(e)))
+            else:
+                rows.append(StatusRow(display, split, PRESENT, int(images.shape[0]), path))
+    return rows
+
+
+def format_status(rows: list[StatusRow]) -> str:
+    """A plain-text table of `rows`, followed by the details of any problem."""
+    header = ("data set", "split", "state", "images", "path")
+    table = [header] + [
+        (r.dataset, r.split, r.state, "-" if r.count is None else str(r.count), str(r.path))
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths)) + "  " + line[-1]
+        for line in table
+    ]
+    problems = [r for r in rows if r.state != PRESENT]
+    if problems:
+        lines.append("")
+        lines.extend(f"{r.dataset} {r.split} is {r.state}: {r.detail}" for r in problems)
+    return "\n".join(lines)
