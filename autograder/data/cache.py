@@ -4,7 +4,9 @@ After the first decode of a split, its uint8 tensors are saved with
 `torch.save` as `<root>/.dlkit_cache/<dataset>-<split>.pt`, next to a
 fingerprint of the source files (relative path, size and mtime_ns of each,
 and FORMAT_VERSION). A later load uses that file only when the fingerprint
-still matches; otherwise it decodes again and rewrites it.
+still matches; otherwise it decodes again and rewrites it. Cache files are
+memory-mapped copy-on-write: loading costs almost nothing, pages are read on
+first use, and writing to a loaded tensor never changes the file.
 
 When the data root cannot be written (the course's shared copy is
 read-only), the file goes to `<kit root>/data_cache/.dlkit_cache/` under a
@@ -93,7 +95,7 @@ def _read_cache(
     if not path.is_file():
         return None
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as e:
         log.info("ignoring unreadable cache file %s (%s: %s)", path, type(e).__name__, e)
         return None

@@ -130,3 +130,12 @@ def test_public_loaders_follow_dlkit_data(tmp_path, monkeypatch):
     write_mnist(tmp_path, n=2)
     monkeypatch.setenv("DLKIT_DATA", str(tmp_path))
     assert mnist_tensors(True)[0].shape == (2, 28, 28)
+
+
+def test_writing_to_cached_tensors_leaves_the_cache_file_alone(tmp_path, decodes):
+    images, _ = write_mnist(tmp_path, n=3)
+    cache.load_tensors("mnist", True, tmp_path)
+    hit, _ = cache.load_tensors("mnist", True, tmp_path)
+    hit.zero_()
+    again, _ = cache.load_tensors("mnist", True, tmp_path)
+    assert decodes["mnist"] == 1 and torch.equal(again, torch.from_numpy(images))
