@@ -25,6 +25,7 @@ import math
 from collections.abc import Iterator, Sequence
 
 import torch
+import torch.utils.data
 from torch import Tensor
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
@@ -107,6 +108,11 @@ class TensorBatches:
         self.augment = bool(augment)
         self.drop_last = bool(drop_last)
         self.generator = torch.Generator().manual_seed(int(seed))  # CPU: same draws on every device
+
+    @property
+    def dataset(self) -> torch.utils.data.TensorDataset:
+        """The raw (uint8 image, label) pairs, so DataLoader-style ``len(loader.dataset)`` works."""
+        return torch.utils.data.TensorDataset(self.images, self.labels)
 
     def __len__(self) -> int:
         n = self.images.shape[0]
