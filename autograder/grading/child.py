@@ -1,0 +1,284 @@
+"""The grading child: runs inside the sandbox that :mod:`.isolate` starts, never in the batch's process.
+
+Started as ``python -I -B -u -c "...main(config_fd, alive_fd)"`` (``-I``: the
+student's folder, ``PYTHONPATH`` and user site-packages are not on the path, so
+a student's own ``autograder/`` or ``pytest.py`` cannot shadow the kit). The
+batch writes a JSON config to ``config_fd``; it is read and closed before any
+student code runs, so paths in it (the class folder, the output folder) never
+appear in this process's arguments or environment.
+
+In order, before the first student file is imported:
+
+1. with ``isolation = "namespaces"`` (this process is PID 1 of fresh PID, mount
+   and network namespaces made by ``unshare``): every mount is remounted
+   read-only, the private folder is bound back read-write, the system temp
+   folder and ``/dev/shm`` become small private tmpfs, the class and output
+   folders are covered by empty read-only tmpfs, and every capability is
+   dropped so none of that can be undone;
+2. PyTorch, pytest and the kit are imported (trusted code, before the limits);
+3. resource limits: address space (the memory budget on top of what the imports
+   mapped; not on CUDA), file size, CPU seconds, no core files, and a process
+   count where the kernel enforces one (not for root);
+4. the week's checks run with ``pytest`` against the kit's checks, streaming
+   each check's start and result to a file so that a crash loses one check,
+   not all of them; then optional feedback plots.
+
+The process ends with ``os._exit`` so a student's stray non-daemon thread
+cannot keep it alive.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import resource
+import signal
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+# mount(2) flags and prctl(2) options (linux/fs.h, linux/prctl.h)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+O_PATH = getattr(os, "O_PATH", 0o10000000)
+
+SANDBOX_ERROR_EXIT = 70
+"""Exit status when the sandbox itself could not be set up (the kit's or machine's problem, not the student's)."""
+
+
+def _write_event(stream: int, event: dict) -> None:
+    """Append one JSON line with a single ``write`` so that an abrupt exit leaves whole lines."""
+    os.write(stream, (json.dumps(event) + "\n").encode())
+
+
+def _open_events(config: dict) -> int:
+    return os.open(config["events"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+
+def _watch_parent(alive_fd: int) -> None:
+    """End this sandbox when the batch process dies (its end of the pipe closes)."""
+    def watch() -> None:
+        try:
+            os.read(alive_fd, 1)
+        finally:
+            if os.getpid() != 1:
+                os.killpg(0, signal.SIGKILL)
+            os._exit(1)  # as PID 1 of its namespace, this ends every process in it
+
+    threading.Thread(target=watch, name="dlkit-parent-watch", daemon=True).start()
+
+
+# --- namespaces mode -----------------------------------------------------------------------------
+
+_libc = None
+
+
+def _libc_call(name: str, *args) -> None:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(_libc, name)(*args) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{name}{tuple(str(a) for a in args)}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = (lambda s: s.encode() if s is not None else None)
+    _libc_call("mount", enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
+
+
+def _mount_points() -> list[tuple[str, int]]:
+    """(mount point, ``nodev``/``noexec`` flags it has) for each mount this namespace sees."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            options = fields[5].split(",")
+            keep = (MS_NOEXEC if "noexec" in options else 0) | (MS_NODEV if "nodev" in options else 0)
+            points.append((point, keep))
+    return points
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _sandbox_filesystem(config: dict) -> None:
+    """Make the machine read-only except the private folder and a small scratch tmpfs."""
+    private, host_tmp = config["private"], config["host_tmp"]
+    keep = [p for p in config["visible"] if os.path.exists(p)]
+    held = {p: os.open(p, O_PATH) for p in [private, *keep] if _inside(p, host_tmp)}
+    for point, extra in _mount_points():
+        try:
+            _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | extra)
+        except OSError:
+            pass  # some special mounts refuse; the folders that matter are checked below
+    _mount("dlkit-tmp", host_tmp, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    for path, fd in held.items():
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
+    if private not in held:
+        _mount(private, private, None, MS_BIND | MS_REC)
+    _mount(None, private, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)  # read-write again
+    for path in held:
+        if path != private:
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    if os.path.isdir("/dev/shm"):
+        _mount("dlkit-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['shm_mb']}m,mode=1777")
+    for path in sorted(config["hidden"], key=len, reverse=True):
+        if os.path.isdir(path) and not any(_inside(p, path) for p in [private, *keep]):
+            _mount("dlkit-hidden", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
+    for path in ["/", *keep, *(p for p in config["hidden"] if os.path.isdir(p))]:
+        if not os.statvfs(path).f_flag & os.ST_RDONLY:  # fail closed: never grade on a writable machine
+            raise OSError(f"{path} is still writable after remounting read-only (a file open for writing?)")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities() -> None:
+    """Give up every capability, now and across exec, so the mounts above cannot be undone."""
+    for cap in range(64):
+        try:
+            _libc_call("prctl", PR_CAPBSET_DROP, cap, 0, 0, 0)
+        except OSError:
+            break  # past the last capability this kernel knows
+    _libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    header, data = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    _libc_call("capset", ctypes.byref(header), ctypes.byref(data))
+
+
+# --- limits --------------------------------------------------------------------------------------
+
+def _address_space_now() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _user_tasks() -> int:
+    """Threads and processes this user runs now (what RLIMIT_NPROC counts)."""
+    uid, count = os.getuid(), 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def _set_limits(config: dict, device: str) -> None:
+    mb = 1024 * 1024
+    if device != "cuda":  # CUDA maps far more address space than it uses; the batch watches memory instead
+        extra = config["memory_mb"] * mb + _address_space_now()
+        resource.setrlimit(resource.RLIMIT_AS, (extra, extra))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_mb"] * mb,) * 2)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with EFBIG instead of killing
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"],) * 2)  # soft = hard: SIGKILL, even for PID 1
+    if os.geteuid() != 0 and config.get("max_tasks"):  # root is exempt from RLIMIT_NPROC
+        limit = _user_tasks() + config["max_tasks"]
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+
+
+# --- grading -------------------------------------------------------------------------------------
+
+class Recorder:
+    """pytest plugin: streams each check's start and its result to the events file."""
+
+    def __init__(self, stream: int):
+        self.stream = stream
+        self.config = None
+        self.sent = 0
+        self.provenance_sent = False
+
+    def pytest_configure(self, config) -> None:
+        self.config = config
+
+    def _results(self) -> list:
+        from autograder import plugin
+
+        state = self.config.stash.get(plugin._SESSION_KEY, None)  # the plugin's own list of CheckResults
+        return state.results if state is not None else []
+
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+        if not self.provenance_sent:
+            from autograder import settings as settings_module
+            from autograder.results import current_provenance
+
+            s = settings_module.resolve(self.config, Path(str(self.config.invocation_params.dir)))
+            _write_event(self.stream, {"event": "ready",
+                                       "provenance": asdict(current_provenance(s.device, s.profile, s.threads))})
+            self.provenance_sent = True
+        _write_event(self.stream, {"event": "start", "nodeid": nodeid})
+
+    def pytest_runtest_logreport(self, report) -> None:
+        results = self._results()
+        for result in results[self.sent:]:
+            _write_event(self.stream, {"event": "result", "nodeid": report.nodeid, "result": asdict(result)})
+        self.sent = len(results)
+
+
+def _pytest_args(config: dict) -> list[str]:
+    kit = Path(config["kit_root"])
+    args = [*(config.get("checks") or [str(kit / "autograder" / config["week"])]),
+            "-c", str(kit / "pyproject.toml"), "--rootdir", str(kit), "--confcutdir", str(kit / "autograder"),
+            "-p", "no:cacheprovider", "-p", "no:randomly", "-s", "-q", "--color=no",
+            "--submission", config["submission"], "--results-json", config["results_json"],
+            "--device", config["device"], "--profile", config["profile"], "--threads", str(config["threads"])]
+    if config.get("data_root"):
+        args += ["--data-root", config["data_root"]]
+    return args
+
+
+def main(config_fd: int, alive_fd: int) -> None:
+    """Run one submission's checks as configured by the batch; never returns."""
+    with os.fdopen(config_fd, "rb") as f:
+        config = json.loads(f.read())
+    _watch_parent(alive_fd)
+    stream = None
+    try:
+        if config["isolation"] == "namespaces":
+            _sandbox_filesystem(config)  # before opening any file for writing: a writer blocks a read-only remount
+            _drop_capabilities()
+        stream = _open_events(config)
+        import pytest
+        import torch
+
+        device = config["device"]
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        _set_limits(config, device)
+        os.chdir(config["cwd"])
+    except Exception as error:  # noqa: BLE001 - reported to the batch, which stops: nothing here is student code
+        _write_event(stream or _open_events(config),
+                     {"event": "sandbox_error", "error": f"{type(error).__name__}: {error}"})
+        print(f"dlkit: could not set up the grading sandbox: {type(error).__name__}: {error}", file=sys.stderr)
+        os._exit(SANDBOX_ERROR_EXIT)
+    code = pytest.main(_pytest_args(config), plugins=[Recorder(stream)])
+    _write_event(stream, {"event": "finished", "exit_status": int(code)})
+    if config.get("plots"):
+        from autograder.grading.plots import make_plots
+
+        for event in make_plots(config["week"], Path(config["submission"]), Path(config["plots_dir"]),
+                                config["profile"], config["plot_seconds"]):
+            _write_event(stream, {"event": "plot", **event})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(code))
+

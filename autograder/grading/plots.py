@@ -1,0 +1,79 @@
+"""Feedback plots made from a student's own code, inside the grading child (never in the batch's process).
+
+Each plot is registered for one exercise and gets the student's module; it is
+time-boxed, and any failure only means the feedback has no plot (the event says
+why). Add a plot by writing ``def plot(student, path, profile) -> str`` (the
+title) and listing it in :data:`PLOTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from autograder.failures import describe
+from autograder.spec import exercise_spec, load_spec
+from autograder.submission import Submission
+from autograder.timeout import CheckTimeout, time_limit
+
+MESH_STEP = 0.02
+"""Grid step of the decision-region plot over [-1.1, 1.1]^2 (the course plots at 0.01)."""
+
+
+def spiral_decision_regions(student, path: Path, profile: str) -> str:
+    """Train the student's ``relu_model`` with their ``train`` on their ``make_spiral`` data; draw its regions."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    steps = int(exercise_spec("week1", "spiral").budget(profile).get("steps", 1000))
+    X, Y = student.make_spiral()
+    torch.manual_seed(0)
+    model = student.relu_model()
+    student.train(model, X, Y, optimizer="adam", steps=steps)
+    axis = torch.arange(-1.1, 1.1 + MESH_STEP, MESH_STEP)
+    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
+    with torch.no_grad():
+        regions = model(torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)).argmax(dim=1).reshape(xx.shape)
+        accuracy = (model(X).argmax(dim=1) == Y).float().mean().item()
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=80)
+    try:
+        ax.contourf(xx.numpy(), yy.numpy(), regions.numpy(), alpha=0.3, cmap="brg")
+        ax.scatter(X[:, 0].numpy(), X[:, 1].numpy(), c=Y.numpy(), s=3, cmap="brg")
+        ax.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), aspect="equal")
+        ax.axhline(0, color="0.5", lw=0.5)
+        ax.axvline(0, color="0.5", lw=0.5)
+        title = f"your relu_model after {steps} Adam steps: training accuracy {accuracy:.3f}"
+        ax.set_title(title, fontsize=8)
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
+    return title
+
+
+PLOTS: dict[tuple[str, str], Callable] = {
+    ("week1", "spiral"): spiral_decision_regions,
+}
+"""(week, exercise) -> plot function."""
+
+
+def make_plots(week: str, submission_root: Path, out_dir: Path, profile: str, seconds: float) -> list[dict]:
+    """Run every plot registered for ``week``: one event each, ``{"file", "title"}`` or ``{"exercise", "error"}``."""
+    events = []
+    exercises = load_spec().get(week, {})
+    for (plot_week, exercise), plot in PLOTS.items():
+        if plot_week != week or exercise not in exercises:
+            continue
+        path = Path(out_dir) / f"{exercise}.png"
+        student_dir = Path(submission_root) / week
+        try:
+            with time_limit(seconds, f"the {exercise} plot"):
+                module = Submission(submission_root, week, label="plot").load(exercise)
+                title = plot(module, path, profile)
+            events.append({"exercise": exercise, "file": path.name, "title": title})
+        except (Exception, SystemExit, CheckTimeout) as error:  # a plot is optional: say why there is none
+            path.unlink(missing_ok=True)
+            events.append({"exercise": exercise, "error": describe(error, student_dir)})
+    return events

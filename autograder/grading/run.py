@@ -1,0 +1,266 @@
+"""Grading a whole class: in parallel, resumable, and nobody lost.
+
+For each student: copy the week's files to a private folder, grade the copy in
+the sandbox (:func:`.isolate.grade_copy`), then write the student's folder
+``<out>/students/<student>/`` (``output.log``, plots, ``feedback.md`` and
+``feedback.html``, and ``results.json`` last) beside it and swap it in with one
+rename. A student whose folder holds a complete ``results.json`` for this
+week, these checks and this very submission is skipped on the next run (unless
+``regrade``), so a killed run picks up where it stopped. ``gradebook.csv`` is
+rewritten after every student; the summary at the end.
+
+Grades do not depend on the number of jobs: each child gets the same threads,
+seeds come from check names, and rows are sorted by student.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from autograder.grading import outcome as outcome_file
+from autograder.grading.discover import CopyLimits, Found, InvalidSubmission, find_submissions, fingerprint, materialize
+from autograder.grading.feedback import write_feedback
+from autograder.grading.gradebook import write_gradebook, write_text_atomically
+from autograder.grading.isolate import GradeOptions, Stopped, declared_checks, grade_copy, memory_cap_mb, private_folder
+from autograder.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_run
+from autograder.grading.progress import Progress
+from autograder.grading.summary import write_summary
+from autograder.settings import KIT_ROOT
+from autograder.spec import load_spec
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_PLOT_BYTES = 5 * 1024 * 1024
+
+
+class BatchError(ValueError):
+    """The batch cannot start: the message says what to change."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """One ``dlkit grade`` run."""
+
+    submissions: Path
+    """The class folder."""
+    out: Path
+    """Output folder (``gradebook.csv``, ``summary.*``, ``students/``)."""
+    grade: GradeOptions
+    """How each submission is graded."""
+    jobs: int = 1
+    """Submissions graded at once."""
+    regrade: bool = False
+    """Grade again students whose results are already complete."""
+    copy_limits: CopyLimits = CopyLimits()
+    """Caps on what a submission may bring in."""
+
+
+@dataclass(frozen=True)
+class Week:
+    """What the spec says about the week being graded."""
+
+    name: str
+    files: list[str]
+    other_weeks: list[str]
+    titles: dict[str, str]
+    """Exercise -> title."""
+    declared: list[tuple[str, str, float, str]]
+    """(exercise, check, points, visibility) in declaration order."""
+
+
+def load_week(week: str) -> Week:
+    """The week's files and checks; :class:`BatchError` for an unknown week or one without checks yet."""
+    spec = load_spec()
+    if week not in spec:
+        raise BatchError(f"unknown week {week!r}; exercises.toml declares: {', '.join(spec) or 'none'}")
+    checks = sorted((KIT_ROOT / "autograder" / week).glob("test_*.py"))
+    declared = declared_checks(week)
+    if not checks or not declared:
+        raise BatchError(f"{week} has no checks yet (autograder/{week}/test_*.py with points in exercises.toml)")
+    exercises = spec[week]
+    return Week(week, [e.file for e in exercises.values()], [w for w in spec if w != week],
+                {name: e.title for name, e in exercises.items()}, declared)
+
+
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def default_jobs(threads: int, memory_mb: int, device: str = "cpu") -> int:
+    """Jobs the machine can bear: cores / threads per job, and no more than available memory / memory per job."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    jobs = max(1, cores // max(1, threads))
+    available = _meminfo_available()
+    if available:
+        jobs = min(jobs, max(1, available // (memory_cap_mb(memory_mb, device) * 1024 * 1024)))
+    return jobs
+
+
+def _reusable(existing: StudentOutcome | None, week: Week, source: str) -> bool:
+    """A stored outcome is complete for this week, these checks and this submission."""
+    if existing is None or existing.week != week.name or existing.source_sha256 != source:
+        return False
+    return [(r.exercise, r.check, r.max_score) for r in existing.results] == \
+        [(exercise, check, points) for exercise, check, points, _ in week.declared]
+
+
+def _invalid(found: Found, week: Week, source: str, message: str, options: GradeOptions) -> StudentOutcome:
+    results = [not_run(week.name, exercise, check, points, visibility, f"not graded: {message}")
+               for exercise, check, points, visibility in week.declared]
+    return StudentOutcome(found.student, week.name, INVALID_SUBMISSION, message, results, {}, source,
+                          list(week.files), settings=options.record())
+
+
+def _copy_plots(plots: dict[Path, str], folder: Path) -> dict[str, str]:
+    """Copy the child's PNGs that look like PNGs and are not huge; returns name -> caption."""
+    kept = {}
+    for path, caption in plots.items():
+        if not re.fullmatch(r"[\w.-]+\.png", path.name):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if data.startswith(PNG_MAGIC) and len(data) <= MAX_PLOT_BYTES:
+            (folder / path.name).write_bytes(data)
+            kept[path.name] = caption
+    return kept
+
+
+def _replace_folder(staging: Path, final: Path) -> None:
+    """Swap ``staging`` in as ``final``; a run killed in between leaves either folder complete, or neither."""
+    old = final.with_name(f".{final.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _remove(path: Path) -> None:
+    """Remove a private folder, even one whose permissions the student changed."""
+    def unlock(function, name, _excinfo):
+        try:
+            os.chmod(os.path.dirname(name), 0o700)
+            os.chmod(name, 0o700)
+            function(name)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=unlock)
+
+
+def _message(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def grade_student(found: Found, source: str, week: Week, options: BatchOptions, stop: threading.Event,
+                  temp_parent: str | None = None) -> StudentOutcome:
+    """Grade one student and write their folder under ``<out>/students/``."""
+    students = Path(options.out) / "students"
+    staging = students / f".{found.student}.staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    private = private_folder(temp_parent)
+    try:
+        try:
+            copy = materialize(found, week.name, week.files, week.other_weeks, private / "sub", options.copy_limits)
+        except InvalidSubmission as error:
+            result = _invalid(found, week, source, str(error), options.grade)
+        else:
+            graded = grade_copy(private, options.grade, stop)
+            missing = ""
+            if copy.missing:
+                missing = (f"none of {week.name}'s files were found (expected {', '.join(week.files)})"
+                           if len(copy.missing) == len(week.files) else f"missing {', '.join(copy.missing)}")
+            result = StudentOutcome(found.student, week.name, graded.status,
+                                    _message(graded.message, missing, *copy.notes), graded.results,
+                                    graded.provenance, source, copy.missing, {}, round(graded.seconds, 2),
+                                    graded.attempts, options.grade.record())
+            write_text_atomically(graded.log, staging / "output.log")
+            result.plots = _copy_plots(graded.plots, staging)
+    finally:
+        _remove(private)
+    write_feedback(result, staging, week.titles)
+    outcome_file.write(result, staging / "results.json")
+    _replace_folder(staging, students / found.student)
+    return result
+
+
+def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent: str | None = None,
+                stop: threading.Event | None = None, announce: str = "") -> list[StudentOutcome]:
+    """Grade every submission in ``options.submissions``; returns every student's outcome, sorted by id.
+
+    ``announce`` is printed to ``stream`` once the week and the class folder are known to be usable.
+
+    Raises :class:`BatchError` (bad week), :class:`~.discover.DiscoveryError` (bad class folder), or the
+    :class:`~.isolate.SandboxError` / :class:`~.isolate.KitError` that stopped the batch; on
+    ``KeyboardInterrupt`` the running children are killed and what was finished is kept.
+    """
+    week = load_week(options.grade.week)
+    found = find_submissions(options.submissions, week.name, week.files)
+    out = Path(options.out)
+    (out / "students").mkdir(parents=True, exist_ok=True)
+    outcomes: dict[str, StudentOutcome] = {}
+    todo = []
+    for entry in found:
+        try:
+            source = fingerprint(entry, week.name, week.files, week.other_weeks, options.copy_limits)
+        except OSError as error:
+            source = f"unreadable: {error}"
+        existing = outcome_file.read(out / "students" / entry.student / "results.json")
+        if not options.regrade and _reusable(existing, week, source):
+            outcomes[entry.student] = existing
+        else:
+            todo.append((entry, source))
+    progress = Progress(len(found), already=len(outcomes), stream=stream, header=announce)
+    stop = stop or threading.Event()
+    exercises = list(week.titles)
+
+    def job(entry: Found, source: str) -> StudentOutcome:
+        if stop.is_set():
+            raise Stopped()
+        progress.start(entry.student)
+        return grade_student(entry, source, week, options, stop, temp_parent)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="dlkit-grade")
+    pending = {pool.submit(job, entry, source) for entry, source in todo}
+    try:
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                result = future.result()  # a SandboxError or KitError stops the batch here
+                outcomes[result.student] = result
+                progress.finish(result)
+                write_gradebook(list(outcomes.values()), exercises, out / "gradebook.csv")
+    except BaseException:
+        stop.set()
+        for future in pending:
+            future.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    everyone = sorted(outcomes.values(), key=lambda o: o.student)
+    write_gradebook(everyone, exercises, out / "gradebook.csv")
+    write_summary(everyone, out)
+    progress.close(everyone)
+    return everyone
