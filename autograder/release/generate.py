@@ -263,6 +263,15 @@ def find_leaks(solution_lines: list[tuple[str, str]], visible_lines: set[str], r
     return leaks
 
 
+def secret_lines(source: Path, label: str = "") -> tuple[list[tuple[str, str]], set[str]]:
+    """(solution lines with where they are, lines shown outside regions) of a week's sources,
+    found exactly as the release pipeline finds them."""
+    build = Build(Path(source).name, Path(source), Path(source), Path(source), label)
+    collect_sources(build)
+    scan_markers(build)
+    return build.solution_lines, build.visible_lines
+
+
 def check_leaks(build: Build) -> None:
     """Refuse a release that contains a solution line or a marker."""
     leaks = find_leaks(build.solution_lines, build.visible_lines, build.output)
