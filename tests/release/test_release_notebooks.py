@@ -4,7 +4,8 @@ import pytest
 
 from autograder.release import notebooks
 from autograder.release.markers import MarkerError
-from autograder.spec import exercise_spec
+from autograder.spec import exercise_spec, load_spec
+from tests.release.conftest import WEEKS
 
 WHERE = "solutions/week1/week1.ipynb"
 TENSOR_OPS_POINTS = sum(c.points for c in exercise_spec("week1", "tensor_ops").checks.values())
@@ -125,3 +126,22 @@ def test_in_process_gradebook_version_is_the_one_alembic_reports():
     notebooks._fast_new_gradebooks()
     assert api.get_alembic_version.dlkit_in_process
     assert api.get_alembic_version() == api.get_alembic_version.original()
+
+
+@pytest.mark.parametrize("week", WEEKS)
+def test_each_exercise_with_checks_has_one_test_cell_in_the_weeks_notebooks(week):
+    """So that nbgrader's gradebook holds every point ``pytest autograder`` gives for the week."""
+    from autograder.plugin import CHECKS_ROOT
+    from autograder.release.generate import SOLUTIONS_ROOT
+
+    graded = {name for name, exercise in load_spec().get(week, {}).items()
+              if (CHECKS_ROOT / week / f"test_{name}.py").is_file() and any(c.points for c in exercise.checks.values())}
+    cells = []
+    for path in sorted((SOLUTIONS_ROOT / week).glob("*.ipynb")):
+        nb = notebooks.read_notebook_json(path)
+        cells += notebooks.check_test_cells(nb, f"solutions/{week}/{path.name}", week)
+    if not cells:
+        pytest.skip(f"solutions/{week} has no run_checks test cells yet, so nbgrader would grade nothing; add one "
+                    f"per exercise ({', '.join(sorted(graded))}), see docs/release.md")
+    exercises = [exercise for _, exercise, _ in cells]
+    assert sorted(exercises) == sorted(graded), f"test cells for {exercises}, exercises with checks: {sorted(graded)}"
