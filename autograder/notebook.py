@@ -137,12 +137,15 @@ def run_checks(week: str, exercise: str, folder: str | os.PathLike | None = None
     _short_tracebacks_in_ipython()
     from autograder.report import format_table
     from autograder.results import Provenance, total
-    from autograder.spec import exercise_spec
+    from autograder.spec import SpecError, exercise_spec
 
     captured = io.StringIO()
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(captured):
         warnings.simplefilter("always")
-        spec = exercise_spec(week, exercise)
+        try:
+            spec = exercise_spec(week, exercise)
+        except SpecError as error:
+            raise KitError(str(error)) from None
         possible = sum(check.points for check in spec.checks.values())
         folder = Path(folder) if folder is not None else Path.cwd()
         results, provenance, output = collect_results(week, exercise, folder, timeout)
