@@ -172,7 +172,7 @@ def _address_space_now() -> int:
 def _user_tasks() -> int:
     """Threads and processes this user runs now (what RLIMIT_NPROC counts)."""
     uid, count = os.getuid(), 0
-    for entry in os.listdir("/proc"):
+    for entry in os.listdir("/proc"):  # Linux only, as is every limit below (elsewhere they are best effort)
         if entry.isdigit():
             try:
                 if os.stat(f"/proc/{entry}").st_uid == uid:
@@ -184,16 +184,19 @@ def _user_tasks() -> int:
 
 def _set_limits(config: dict, device: str) -> None:
     mb = 1024 * 1024
+    limits = [(resource.RLIMIT_FSIZE, config["file_mb"] * mb), (resource.RLIMIT_CORE, 0),
+              (resource.RLIMIT_CPU, config["cpu_seconds"])]  # soft = hard: SIGKILL at the limit, even for PID 1
     if device != "cuda":  # CUDA maps far more address space than it uses; the batch watches memory instead
-        extra = config["memory_mb"] * mb + _address_space_now()
-        resource.setrlimit(resource.RLIMIT_AS, (extra, extra))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_mb"] * mb,) * 2)
+        limits.append((resource.RLIMIT_AS, config["memory_mb"] * mb + _address_space_now()))
+    if os.geteuid() != 0 and config.get("max_tasks") and sys.platform.startswith("linux"):
+        limits.append((resource.RLIMIT_NPROC, _user_tasks() + config["max_tasks"]))  # root is exempt anyway
+    for which, value in limits:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            if sys.platform.startswith("linux"):
+                raise
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with EFBIG instead of killing
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"],) * 2)  # soft = hard: SIGKILL, even for PID 1
-    if os.geteuid() != 0 and config.get("max_tasks"):  # root is exempt from RLIMIT_NPROC
-        limit = _user_tasks() + config["max_tasks"]
-        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
 
 
 # --- grading -------------------------------------------------------------------------------------
@@ -237,10 +240,13 @@ class Recorder:
 def _pytest_args(config: dict) -> list[str]:
     kit = Path(config["kit_root"])
     args = [*(config.get("checks") or [str(kit / "autograder" / config["week"])]),
-            "-c", str(kit / "pyproject.toml"), "--rootdir", str(kit), "--confcutdir", str(kit / "autograder"),
-            "-p", "no:cacheprovider", "-p", "no:randomly", "-s", "-q", "--color=no",
+            "--rootdir", str(kit), "--confcutdir", str(kit / "autograder"),
+            "-p", "autograder.plugin", "-p", "no:cacheprovider", "-s", "-q", "--color=no",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",  # the kit is imported before pytest: expected
             "--submission", config["submission"], "--results-json", config["results_json"],
             "--device", config["device"], "--profile", config["profile"], "--threads", str(config["threads"])]
+    if (kit / "pyproject.toml").is_file():  # the kit's own settings, never an ini file in the student's folder
+        args += ["-c", str(kit / "pyproject.toml")]
     if config.get("data_root"):
         args += ["--data-root", config["data_root"]]
     return args
@@ -270,7 +276,8 @@ def main(config_fd: int, alive_fd: int) -> None:
                      {"event": "sandbox_error", "error": f"{type(error).__name__}: {error}"})
         print(f"dlkit: could not set up the grading sandbox: {type(error).__name__}: {error}", file=sys.stderr)
         os._exit(SANDBOX_ERROR_EXIT)
-    code = pytest.main(_pytest_args(config), plugins=[Recorder(stream)])
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the kit's plugin only: no third-party plugin reorders,
+    code = pytest.main(_pytest_args(config), plugins=[Recorder(stream)])  # retries or slows the checks
     _write_event(stream, {"event": "finished", "exit_status": int(code)})
     if config.get("plots"):
         from autograder.grading.plots import make_plots

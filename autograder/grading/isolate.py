@@ -60,7 +60,7 @@ MEMORY_ERROR = re.compile(r"MemoryError|can't allocate memory|not enough memory|
                           re.IGNORECASE)
 SIGNAL_NAMES = {signal.SIGSEGV: "a segmentation fault (SIGSEGV)", signal.SIGBUS: "a bus error (SIGBUS)",
                 signal.SIGFPE: "a floating-point exception (SIGFPE)", signal.SIGILL: "an illegal instruction (SIGILL)",
-                signal.SIGABRT: "an abort (SIGABRT)", signal.SIGKILL: "SIGKILL"}
+                signal.SIGABRT: "an abort (SIGABRT)"}
 
 
 class SandboxError(RuntimeError):
