@@ -1,0 +1,99 @@
+"""A realistic class: statuses and messages, the same grades with one job or two, the same totals as ``pytest autograder``."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+
+import pytest
+
+from autograder.spec import load_spec
+from tests.grading.grading_classes import (BASE, WEEK, build_realistic_class, declared_files, grade_command,
+                                           read_gradebook, read_student)
+from tests.support import grade
+
+DECLARED = load_spec()[WEEK]
+MAX = sum(check.points for exercise in DECLARED.values() for check in exercise.checks.values())
+
+
+ONE_JOB = ("reference", "partial", "syntax_error", "zipped")
+"""Graded again with one job (the whole class once more would double the time for little)."""
+
+
+@pytest.fixture(scope="module")
+def graded(session_tmp):
+    """The class graded with two jobs, and part of it with one: ``(class folder, {jobs: out folder})``."""
+    root = build_realistic_class(session_tmp / "realistic")
+    build_realistic_class(session_tmp / "realistic_again", ONE_JOB)
+    outs = {}
+    for jobs, folder in ((2, root), (1, session_tmp / "realistic_again")):
+        out, tmp = session_tmp / f"realistic_out_{jobs}", session_tmp / f"realistic_tmp_{jobs}"
+        tmp.mkdir()
+        proc = grade_command(folder, out, "--jobs", str(jobs), tmp=tmp)
+        assert proc.returncode == 0, proc.stderr
+        outs[jobs] = out
+    return root, outs
+
+
+def test_same_grades_whatever_the_jobs(graded):
+    _, outs = graded
+    two = {s: row for s, row in read_gradebook(outs[2]).items() if s in ONE_JOB}
+    assert read_gradebook(outs[1]) == two
+    for student in ONE_JOB:
+        one, two = read_student(outs[1], student), read_student(outs[2], student)
+        assert one["tests"] == two["tests"], student
+        assert one["extra_data"]["dlkit"]["seeds"] == two["extra_data"]["dlkit"]["seeds"]
+
+
+def test_rows(graded):
+    rows = read_gradebook(graded[1][2])
+    assert {s: r["status"] for s, r in rows.items()} == dict.fromkeys(
+        ["only_tensor_ops", "partial", "reference", "release", "syntax_error", "zipped"], "graded")
+    assert rows["reference"]["total"] == f"{MAX:g}" and rows["reference"]["max"] == f"{MAX:g}"
+    assert rows["release"]["total"] == "0"
+    others = [name for name in declared_files() if name != BASE]
+    assert rows["only_tensor_ops"]["message"] == f"missing {', '.join(others)}"
+    assert rows["zipped"]["message"] == f"missing {', '.join(others)}; graded the files in zipped/{WEEK}/"
+    for exercise in DECLARED:  # one gradebook column per declared exercise
+        assert rows["reference"][exercise] == f"{sum(c.points for c in DECLARED[exercise].checks.values()):g}"
+
+
+@pytest.mark.parametrize("exercise", sorted(DECLARED))
+def test_release_says_not_implemented_and_missing_files_say_so(graded, exercise):
+    out = graded[1][2]
+    release = {t["name"]: t["output"] for t in read_student(out, "release")["tests"]}
+    only = {t["name"]: t["output"] for t in read_student(out, "only_tensor_ops")["tests"]}
+    for check in DECLARED[exercise].checks:
+        name = f"{WEEK}/{exercise}/{check}"
+        assert "not implemented yet" in release[name]
+        if exercise != "tensor_ops":
+            assert f"{DECLARED[exercise].file} is missing: expected it at {WEEK}/{DECLARED[exercise].file}" in only[name]
+
+
+def test_syntax_error_names_the_line(graded):
+    data = read_student(graded[1][2], "syntax_error")
+    outputs = [t["output"] for t in data["tests"] if "/tensor_ops/" in t["name"]]
+    assert all(f"{BASE}, line" in o and "SyntaxError" in o for o in outputs)
+
+
+def test_feedback_files(graded):
+    folder = graded[1][2] / "students" / "partial"
+    assert "# week1 feedback: partial" in (folder / "feedback.md").read_text()
+    assert (folder / "feedback.html").read_text().startswith("<!DOCTYPE html>")
+    summary = (graded[1][2] / "summary.md").read_text()
+    assert "6 students; 6 graded" in summary and (graded[1][2] / "score_histogram.png").is_file()
+
+
+@pytest.mark.parametrize("student", ["partial", "syntax_error", "zipped"])
+def test_totals_match_the_single_student_path(graded, student, tmp_path):
+    root, outs = graded
+    submission = root / student
+    if not submission.exists():  # the zip: the single-student path gets the same files unpacked
+        with zipfile.ZipFile(root / f"{student}.zip") as zf:
+            zf.extractall(tmp_path / "unzipped")
+        submission = tmp_path / "unzipped" / student
+        shutil.rmtree(submission / "__MACOSX")
+    single = grade(WEEK, submission, tmp_path)
+    batch = read_student(outs[2], student)
+    assert batch["score"] == single["score"]
+    assert {t["name"]: t["score"] for t in batch["tests"]} == {t["name"]: t["score"] for t in single["tests"]}
