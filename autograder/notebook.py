@@ -78,14 +78,19 @@ def _submission_root(folder: Path, week: str, scratch: Path) -> Path:
 
 
 def _pytest_command(checks: Path, root: Path, results: Path) -> list[str]:
-    return [sys.executable, "-m", "pytest", str(checks), f"--submission={root}", f"--results-json={results}",
-            "-q", "-p", "no:cacheprovider"]
+    kit = CHECKS_ROOT.parent
+    command = [sys.executable, "-m", "pytest", str(checks), "-p", "autograder.plugin", "-p", "no:cacheprovider",
+               "-q", "--rootdir", str(kit), f"--submission={root}", f"--results-json={results}"]
+    if (kit / "pyproject.toml").is_file():  # the kit's own settings, never an ini file in the student's folder
+        command += ["-c", str(kit / "pyproject.toml")]
+    return command
 
 
 def _child_environment() -> dict[str, str]:
     env = dict(os.environ)
     kit = str(CHECKS_ROOT.parent)
     env["PYTHONPATH"] = kit + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the kit's plugin only, as `dlkit grade` runs the checks
     env.pop("DLKIT_SUBMISSION", None)
     env.pop("DLKIT_RESULTS_JSON", None)
     return env
