@@ -32,6 +32,7 @@ from autograder.grading.isolate import GradeOptions, Stopped, declared_checks, g
 from autograder.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_run
 from autograder.grading.progress import Progress
 from autograder.grading.summary import write_summary
+from autograder.release.generate import install
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 
@@ -143,18 +144,6 @@ def _copy_plots(plots: dict[Path, str], folder: Path) -> dict[str, str]:
     return kept
 
 
-def _replace_folder(staging: Path, final: Path) -> None:
-    """Swap ``staging`` in as ``final``; a run killed in between leaves either folder complete, or neither."""
-    old = final.with_name(f".{final.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def _remove(path: Path) -> None:
     """Remove a private folder, even one whose permissions the student changed."""
     def unlock(function, name, _excinfo):
@@ -202,7 +191,7 @@ def grade_student(found: Found, source: str, week: Week, options: BatchOptions, 
         _remove(private)
     write_feedback(result, staging, week.titles)
     outcome_file.write(result, staging / "results.json")
-    _replace_folder(staging, students / found.student)
+    install(staging, students / found.student)  # the old folder or the new one, never half of one
     return result
 
 
