@@ -1,0 +1,386 @@
+"""Checks for week2/cifar10.py: the LeNet-style ``Net``, its transforms, the training and test loops,
+and what it learns.
+
+Order: names -> output (type, shape, logits) -> parameters against the course's -> outputs equal to
+the reference's with the reference's weights -> gradients -> transforms -> train / evaluate /
+per_class_accuracy against a correct loop -> learning under the profile's budget.
+
+The learning check trains the student's ``Net`` with the student's ``train`` and measures test
+accuracy with the kit's own loop, on uint8 tensors batched by ``autograder.batches.TensorBatches``.
+``scripts/calibrate_week2.py`` runs the same functions on the reference to calibrate the threshold.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+from torchvision import transforms
+
+from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, TensorBatches, subset
+from autograder.data import CIFAR10_CLASSES, cifar10_tensors
+from autograder.expect import (
+    CheckFailure, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_shape,
+    expect_tensor, expect_tensor_like, expect_type, fail,
+)
+from autograder.failures import describe
+
+NAMES = ("Net", "train_transform", "test_transform", "train", "evaluate", "per_class_accuracy")
+NET_PARAMETERS = 62006
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _call(submission, what: str, function, *args, hint: str | None = None):
+    """``function(*args)``; an exception from the student's code becomes one message starting with ``what``."""
+    try:
+        return function(*args)
+    except (CheckFailure, NotImplementedError):
+        raise
+    except Exception as error:  # the student's code may raise anything
+        fail(f"{what}: {describe(error, submission.folder)}", hint)
+
+
+def _as_float(value, what: str) -> float:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.item())
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    expect_type(value, float, what)
+    return float(value)
+
+
+def _net(student, submission, device) -> nn.Module:
+    return expect_type(_call(submission, "Net()", student.Net), nn.Module, "Net()").to(device)
+
+
+def _random_batches(n: int, batch_size: int, seed: int, device, classes: int = 10) -> TensorBatches:
+    """Random 3x32x32 uint8 images with random labels below ``classes``, normalised as the course's CIFAR-10."""
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, classes, (n,), generator=generator)
+    return TensorBatches(images, labels, batch_size, CIFAR10_MEAN, CIFAR10_STD, device=device)
+
+
+def _small_classifier() -> nn.Module:
+    """A tiny logit model, fast enough to train step by step in a check."""
+    return nn.Sequential(nn.Conv2d(3, 4, 5, stride=3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 10 * 10, 10))
+
+
+class _Recorder(nn.Module):
+    """A linear logit model with dropout that records how it was run: (training, grad enabled)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3 * 32 * 32, 10)
+        self.dropout = nn.Dropout(0.5)
+        self.modes: list[tuple[bool, bool]] = []
+
+    def forward(self, x):
+        self.modes.append((self.training, torch.is_grad_enabled()))
+        return self.linear(self.dropout(x.flatten(1)))
+
+
+def _random_image(seed: int) -> Image.Image:
+    pixels = np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    return Image.fromarray(pixels)
+
+
+def _normalizations(transform) -> list[transforms.Normalize]:
+    """Every ``Normalize`` inside ``transform`` (a Compose, nn.Sequential or a single transform)."""
+    if isinstance(transform, transforms.Normalize):
+        return [transform]
+    inner = getattr(transform, "transforms", None)
+    if inner is None and isinstance(transform, nn.Module):
+        inner = list(transform.children())
+    return [n for t in (inner or []) for n in _normalizations(t)]
+
+
+def _constants(normalize: transforms.Normalize) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    def as_tuple(values):
+        values = torch.as_tensor(values, dtype=torch.float64).flatten().tolist()
+        return tuple(round(v, 6) for v in (values * 3 if len(values) == 1 else values))
+    return as_tuple(normalize.mean), as_tuple(normalize.std)
+
+
+def _same_parameters(a: nn.Module, b: nn.Module) -> bool:
+    return all(torch.allclose(p, q, atol=1e-6, rtol=1e-5) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def _kit_train(model, batches, epochs: int, lr: float, loss_fn=F.cross_entropy, zero_grad: bool = True) -> list[float]:
+    """A correct ``train`` (or, through the arguments, a classic mistake), returning per-epoch mean losses."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    epoch_losses = []
+    for _ in range(epochs):
+        losses = []
+        for images, labels in batches:
+            if zero_grad:
+                optimizer.zero_grad()
+            loss = loss_fn(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        epoch_losses.append(sum(losses) / len(losses))
+    return epoch_losses
+
+
+def measure_accuracy(model: nn.Module, batches) -> float:
+    """The kit's test loop: accuracy of ``model`` on ``batches``, in eval mode, without gradients."""
+    model.eval()
+    correct, seen = 0, 0
+    with torch.no_grad():
+        for images, labels in batches:
+            correct += (model(images).argmax(dim=1) == labels).sum().item()
+            seen += labels.shape[0]
+    return correct / seen
+
+
+# ---------------------------------------------------------------- learning under a budget
+
+
+@functools.lru_cache(maxsize=4)
+def _split(train: bool, n: int, seed: int, root) -> tuple[torch.Tensor, torch.Tensor]:
+    images, labels = cifar10_tensors(train, root)
+    return subset(images, labels, n, seed)
+
+
+def describe_budget(budget: dict) -> str:
+    epochs = budget["epochs"]
+    return (f"{epochs} epoch{'s' if epochs != 1 else ''} over {budget['train_images']:,} training images "
+            f"(batch {budget['batch_size']}, Adam lr {budget['lr']}), tested on {budget['test_images']:,} images")
+
+
+def train_and_test(module, budget: dict, device, root=None) -> float:
+    """Train a fresh ``Net`` from ``module`` with its ``train`` under ``budget``; return its test
+    accuracy measured by :func:`measure_accuracy`. Seeded by ``budget["seed"]`` alone.
+    """
+    seed = budget["seed"]
+    train_x, train_y = _split(True, budget["train_images"], seed, root)
+    test_x, test_y = _split(False, budget["test_images"], seed, root)
+    torch.manual_seed(seed)
+    model = module.Net().to(device)
+    batches = TensorBatches(train_x, train_y, budget["batch_size"], CIFAR10_MEAN, CIFAR10_STD,
+                            shuffle=True, seed=seed, device=device)
+    module.train(model, batches, budget["epochs"], device, budget["lr"])
+    test = TensorBatches(test_x, test_y, budget["test_batch_size"], CIFAR10_MEAN, CIFAR10_STD, device=device)
+    return measure_accuracy(model, test)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def test_names(student):
+    missing = [name for name in NAMES if not callable(getattr(student, name, None))]
+    if missing:
+        fail(f"cifar10.py does not define {', '.join(missing)}; expected all of {', '.join(NAMES)}",
+             "keep the names and signatures of the released file.")
+
+
+def test_net_logits(student, submission, device):
+    model = _net(student, submission, device)
+    what = "Net() on a (5, 3, 32, 32) batch"
+    out = expect_tensor(_call(submission, what, model, torch.randn(5, 3, 32, 32, device=device)), what)
+    expect_dtype(out, torch.float32, what)
+    expect_shape(out, (5, 10), what)
+    sums = out.detach().double().exp().sum(dim=1)
+    if torch.allclose(sums, torch.ones_like(sums), atol=1e-4) or torch.allclose(
+            out.detach().double().sum(dim=1), torch.ones_like(sums), atol=1e-4):
+        fail(f"{what} gave normalised (log-)probabilities, expected raw logits",
+             "end with fc3 and no softmax: CrossEntropyLoss applies log_softmax itself.")
+
+
+def test_net_parameters_match_course(student, submission, reference, device):
+    mine = _net(student, submission, device)
+    expected = {key: tuple(p.shape) for key, p in reference.Net().named_parameters()}
+    got = {key: tuple(p.shape) for key, p in mine.named_parameters()}
+    if set(got) != set(expected):
+        fail(f"Net() has parameters {sorted(got)}, expected {sorted(expected)}",
+             "use the tutorial's layer names: conv1, pool, conv2, fc1, fc2, fc3.")
+    for key, shape in expected.items():
+        expect_equal(got[key], shape, f"the shape of Net()'s {key}")
+    expect_equal(sum(p.numel() for p in mine.parameters()), NET_PARAMETERS, "the number of parameters of Net()")
+
+
+def test_net_matches_reference(student, submission, reference, device):
+    reference_model = reference.Net().to(device)
+    mine = _net(student, submission, device)
+    try:
+        mine.load_state_dict(reference_model.state_dict())
+    except RuntimeError as error:
+        details = "; ".join(line.strip() for line in str(error).splitlines()[1:] if line.strip())
+        fail(f"loading the reference's weights into Net() failed: {details or error}",
+             "keep the tutorial's layer names and sizes.")
+    x = torch.randn(6, 3, 32, 32, device=device)
+    call = "Net() with the reference's weights, on a (6, 3, 32, 32) batch"
+    out = _call(submission, call, mine, x)
+    with torch.no_grad():
+        expected = reference_model(x)
+    if isinstance(out, torch.Tensor) and out.shape == expected.shape and out.dtype == expected.dtype:
+        shift = (out.detach() - expected).double()
+        if shift.abs().max() > 1e-3 and (shift - shift[:, :1]).abs().max() < 1e-4:
+            fail(f"{call} gave the reference's logits minus a constant per row: log_softmax (or a similar "
+                 "normalisation) was applied; expected raw logits",
+                 "return fc3's output as it is: CrossEntropyLoss applies log_softmax itself.")
+    expect_tensor_like(out, expected, call, atol=1e-5, rtol=1e-4)
+
+
+def test_gradients_reach_every_parameter(student, submission, device):
+    model = _net(student, submission, device)
+    out = _call(submission, "Net()", model, torch.randn(16, 3, 32, 32, device=device))
+    F.cross_entropy(out, torch.randint(0, 10, (16,), device=device)).backward()
+    expect_gradients_reach(model, "Net()")
+
+
+def test_train_transform_follows_course(student, submission):
+    course = transforms.Compose([transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)])
+    image = _random_image(0)
+    transform = _call(submission, "train_transform()", student.train_transform)
+    out = _call(submission, "train_transform()(image)", transform, image)
+    expect_tensor_like(out, course(image), "train_transform() applied to a 32x32 RGB PIL image", atol=1e-6,
+                       hint="ToTensor() then Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).")
+
+
+def test_test_normalisation_matches_training(student, submission):
+    train_t = _call(submission, "train_transform()", student.train_transform)
+    test_t = _call(submission, "test_transform()", student.test_transform)
+    train_n, test_n = _normalizations(train_t), _normalizations(test_t)
+    hint = "normalise test images with the same Normalize(mean, std) as training images."
+    if train_n and not test_n:
+        fail("test_transform() has no Normalize, but train_transform() normalises with mean "
+             f"{_constants(train_n[-1])[0]}, std {_constants(train_n[-1])[1]}: the model would see test images "
+             "on a different scale than it was trained on", hint)
+    if train_n and test_n and _constants(train_n[-1]) != _constants(test_n[-1]):
+        (train_mean, train_std), (test_mean, test_std) = _constants(train_n[-1]), _constants(test_n[-1])
+        fail(f"test_transform() normalises with mean {test_mean}, std {test_std}, but train_transform() with "
+             f"mean {train_mean}, std {train_std}: the model would see test images on a different scale than "
+             "it was trained on", hint)
+    image = _random_image(1)
+    out = expect_tensor(_call(submission, "test_transform()(image)", test_t, image), "test_transform()(image)")
+    if not torch.equal(out, _call(submission, "test_transform()(image)", test_t, image)):
+        fail("test_transform() gave different results for the same image, expected a deterministic transform",
+             "keep random augmentation out of the test transform.")
+    if not train_n:
+        torch.manual_seed(0)
+        train_out = expect_tensor(_call(submission, "train_transform()(image)", train_t, image),
+                                  "train_transform()(image)")
+        if train_out.shape == out.shape and not torch.allclose(train_out, out, atol=1e-6):
+            fail(f"test_transform() and train_transform() turn the same image into different values "
+                 f"(means {out.mean().item():.4g} and {train_out.mean().item():.4g}), expected the same scaling",
+                 hint)
+
+
+def test_train_matches_reference(student, submission, device):
+    torch.manual_seed(0)
+    initial = _small_classifier().to(device)
+    epochs, lr = 2, 2e-3                 # not the default lr: the argument must be used
+
+    def run(**mistake):
+        twin = copy.deepcopy(initial)
+        losses = _kit_train(twin, _random_batches(96, 32, 3, device), epochs, lr, **mistake)
+        return losses, twin
+
+    model = copy.deepcopy(initial)
+    call = f"train(model, loader, epochs={epochs}, device, lr={lr})"
+    result = _call(submission, call, student.train, model, _random_batches(96, 32, 3, device), epochs, device, lr)
+    if isinstance(result, torch.Tensor):
+        result = result.tolist()
+    result = expect_type(result, (list, tuple), call)
+    if len(result) != epochs:
+        fail(f"{call} returned {len(result)} losses, expected {epochs}, one mean loss per epoch")
+    losses = [_as_float(value, f"{call}[{i}]") for i, value in enumerate(result)]
+    expected_losses, expected_model = run()
+    if not _same_parameters(model, expected_model):
+        if _same_parameters(model, initial):
+            fail(f"{call} left the model's parameters unchanged, expected an Adam step per batch")
+        if _same_parameters(model, run(loss_fn=F.nll_loss)[1]):
+            fail(f"{call} trained with nll_loss on Net's logits: nll_loss expects log-probabilities, so it "
+                 "just pushes the right class's raw score up without bound",
+                 "use nn.CrossEntropyLoss() (it applies log_softmax to the logits itself).")
+        if _same_parameters(model, run(zero_grad=False)[1]):
+            fail(f"{call} let gradients accumulate from batch to batch: the parameters match a loop without "
+                 "optimizer.zero_grad()", "call optimizer.zero_grad() before loss.backward() in every iteration.")
+        twin = copy.deepcopy(initial)
+        _kit_train(twin, _random_batches(96, 32, 3, device), epochs, 1e-3)
+        if lr != 1e-3 and _same_parameters(model, twin):
+            fail(f"{call} trained with lr 0.001, expected the lr argument ({lr})",
+                 "pass lr to torch.optim.Adam(model.parameters(), lr=lr).")
+        fail(f"{call} left the model's parameters different from those after a correct run "
+             "(Adam(lr); for every batch: zero_grad, CrossEntropyLoss on the logits, backward, step)")
+    for i, (got, want) in enumerate(zip(losses, expected_losses)):
+        if not abs(got - want) <= 1e-5 * max(1.0, abs(want)):
+            fail(f"{call} returned {got:.6g} for epoch {i + 1}, expected {want:.6g}, the mean of that epoch's "
+                 "batch losses", "collect loss.item() for every batch and return one mean per epoch.")
+
+
+def test_evaluate_accuracy(student, submission, device):
+    torch.manual_seed(1)
+    model = _small_classifier().to(device)
+    call = "evaluate(model, loader, device)"
+    accuracy = _as_float(_call(submission, call, student.evaluate, model, _random_batches(150, 64, 4, device), device),
+                         call)
+    expected = measure_accuracy(model, _random_batches(150, 64, 4, device))
+    if abs(accuracy - 100 * expected) < 1e-6 and expected > 0:
+        fail(f"{call} gave {accuracy:.4g}, a percentage; expected a fraction in [0, 1]: {expected:.4g}")
+    if not abs(accuracy - expected) < 1e-9:
+        fail(f"{call} gave {accuracy:.6g}, expected {expected:.6g} (correct predictions / images; "
+             "the last batch has 22 images)",
+             "count output.argmax(dim=1) == labels over every batch and divide by the number of images.")
+
+
+def test_evaluate_eval_mode_without_gradients(student, submission, device):
+    recorder = _Recorder().to(device)
+    recorder.train()
+    _call(submission, "evaluate(model, loader, device)", student.evaluate, recorder,
+          _random_batches(64, 32, 5, device), device)
+    if not recorder.modes:
+        fail("evaluate(model, loader, device) never ran the model, expected one forward pass per batch")
+    if any(training for training, _ in recorder.modes):
+        fail("evaluate(model, loader, device) ran the model in training mode: dropout stays active and batch "
+             "norm keeps updating its statistics", "call model.eval() before the test loop.")
+    if any(grad for _, grad in recorder.modes):
+        fail("evaluate(model, loader, device) ran the model with gradient tracking on: every batch builds an "
+             "autograd graph that is never used", "put the test loop inside `with torch.no_grad():`.")
+
+
+def test_per_class_accuracy(student, submission, device):
+    torch.manual_seed(2)
+    model = _small_classifier().to(device)
+    with torch.no_grad():
+        model[-1].bias.zero_()
+    call = "per_class_accuracy(model, loader, device)"
+    # Labels 0..8 only: 'truck' has no images and must be reported as 0.0.
+    result = _call(submission, call, student.per_class_accuracy, model,
+                   _random_batches(400, 64, 6, device, classes=9), device)
+    result = expect_type(result, dict, call)
+    if list(result) != list(CIFAR10_CLASSES):
+        fail(f"{call} gave keys {list(result)}, expected CIFAR-10's class names in label order: "
+             f"{list(CIFAR10_CLASSES)}", "use CIFAR10_CLASSES from autograder.data for the keys.")
+    correct, total = torch.zeros(10), torch.zeros(10)
+    model.eval()
+    with torch.no_grad():
+        for images, labels in _random_batches(400, 64, 6, device, classes=9):
+            hits = (model(images).argmax(dim=1) == labels).float().cpu()
+            correct.index_add_(0, labels.cpu(), hits)
+            total.index_add_(0, labels.cpu(), torch.ones_like(hits))
+    for i, name in enumerate(CIFAR10_CLASSES):
+        want = (correct[i] / total[i]).item() if total[i] > 0 else 0.0
+        got = _as_float(result[name], f"{call}[{name!r}]")
+        if not abs(got - want) < 1e-6:
+            note = " ('truck' has no images in this loader)" if total[i] == 0 else ""
+            fail(f"{call}[{name!r}] was {got:.6g}, expected {want:.6g}{note}",
+                 "for each class: correct predictions among that class's images / that class's images.")
+
+
+def test_net_accuracy(student, submission, exercise, profile, device, data_root):
+    budget = exercise.budget(profile)
+    threshold = exercise.threshold("net_accuracy", profile)
+    accuracy = _call(submission, "training your Net", train_and_test, student, budget, device, data_root)
+    expect_at_least(accuracy, threshold, f"the test accuracy of your Net after {describe_budget(budget)},")

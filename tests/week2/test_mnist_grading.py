@@ -1,0 +1,176 @@
+"""week2/mnist.py graded as a student's work would be: the reference, the release and the mistakes
+the checks are built to catch.
+
+Each mistake is the reference week with one function text-patched (so the mistakes follow the
+reference as it changes), graded by ``pytest autograder -k "week2 and mnist"`` in a subprocess with
+one thread. Mistakes that can change what the models learn are graded with the learning checks;
+the others without them (they leave training untouched), which keeps this file near a minute.
+Without the MNIST data the learning checks are left out everywhere and their assertions skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from autograder.data import DataError, mnist_tensors
+from autograder.settings import KIT_ROOT
+from autograder.spec import load_spec
+from tests.support import copy_week, patch_file, run_autograder
+
+SOLUTIONS = KIT_ROOT / "solutions"
+ASSIGNMENTS = KIT_ROOT / "assignments"
+ONE_THREAD = {"DLKIT_THREADS": "1"}  # two graders at a time on a 2-core machine
+LEARNING = ("fc_accuracy", "cnn_accuracy", "cnn_beats_fc", "permutation_hurts_cnn_more")
+ALL = "week2 and mnist"
+UNITS = ALL + "".join(f" and not {name}" for name in LEARNING)
+
+# name -> (with learning checks?, [(old, new), ...]): one realistic mistake each, in mnist.py.
+MISTAKES = {
+    "view_hardcoded": (False, [("x = x.flatten(1)", "x = x.view(-1, 96)")]),
+    "gradients_not_zeroed": (True, [("        optimizer.zero_grad()\n", "")]),
+    "evaluate_in_train_mode": (False, [("    model.eval()\n", "")]),
+    "evaluate_with_gradients": (False, [("    with torch.no_grad():\n        for images, labels in loader:",
+                                         "    if True:\n        for images, labels in loader:")]),
+    "fresh_permutation_per_batch": (True, [(
+        "            images = permute_pixels(images, perm.to(device))\n        optimizer.zero_grad()",
+        "            images = permute_pixels(images, torch.randperm(784).to(device))\n        optimizer.zero_grad()")]),
+    "log_softmax_into_cross_entropy": (True, [("loss = F.nll_loss(model(images), labels)",
+                                               "loss = F.cross_entropy(model(images), labels)")]),
+    "accuracy_as_percentage": (False, [("mean_loss, accuracy = total_loss / seen, correct / seen",
+                                        "mean_loss, accuracy = total_loss / seen, 100.0 * correct / seen")]),
+}
+
+
+def _has_data() -> bool:
+    try:
+        mnist_tensors(True)
+        return True
+    except DataError:
+        return False
+
+
+HAS_DATA = _has_data()
+needs_data = pytest.mark.skipif(not HAS_DATA, reason="MNIST is not in the data root; learning checks not run")
+
+
+def _grade(submission: Path, selection: str, results: Path) -> dict:
+    proc = run_autograder("-k", selection, submission=submission, results=results, env=ONE_THREAD)
+    if not results.exists():
+        raise AssertionError(f"no results written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(results.read_text())
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission, by name."""
+    root = tmp_path_factory.mktemp("week2_mnist")
+    runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
+    for name, (learning, patches) in MISTAKES.items():
+        folder = copy_week(SOLUTIONS, "week2", root / name)
+        for old, new in patches:
+            patch_file(folder / "week2" / "mnist.py", old, new)
+        runs[name] = (folder, ALL if learning and HAS_DATA else UNITS)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(_grade, folder, selection, root / f"{name}.json")
+                   for name, (folder, selection) in runs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _by_check(data: dict) -> dict[str, dict]:
+    return {t["name"].split("/")[-1]: t for t in data["tests"]}
+
+
+def _lost(data: dict) -> dict[str, float]:
+    """Check name -> points lost, for every check that did not get full marks."""
+    return {t["name"].split("/")[-1]: t["max_score"] - t["score"] for t in data["tests"] if t["score"] < t["max_score"]}
+
+
+def _output(data: dict, check: str) -> str:
+    return _by_check(data)[check]["output"]
+
+
+def test_reference_scores_full_marks(graded):
+    data = graded["reference"]
+    declared = load_spec()["week2"]["mnist"].checks
+    expected = set(declared) if HAS_DATA else set(declared) - set(LEARNING)
+    assert set(_by_check(data)) == expected
+    assert _lost(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
+    assert data["score"] == data["max_score"] == sum(declared[c].points for c in expected)
+
+
+def test_release_scores_zero_saying_not_implemented(graded):
+    data = graded["release"]
+    assert data["score"] == 0 and data["max_score"] == sum(c.points for c in load_spec()["week2"]["mnist"].checks.values())
+    for test in data["tests"]:
+        if test["max_score"] > 0:
+            assert test["output"].startswith("not implemented yet: ") or ": not implemented yet: " in test["output"], test
+
+
+def test_hard_coded_view_fails_only_for_other_sizes(graded):
+    data = graded["view_hardcoded"]
+    assert _lost(data) == {"cnn_other_sizes": 2}
+    output = _output(data, "cnn_other_sizes")
+    assert output.startswith("CNN(1024, 4, 7) with the reference's weights, on a (6, 1, 32, 32) batch: "
+                             "your code raised RuntimeError: shape '[-1, 96]' is invalid")
+    assert "x = x.view(-1, 96)" in output and "6*4*4 = 96 holds only for 28x28 images" in output
+
+
+def test_gradients_not_zeroed(graded):
+    data = graded["gradients_not_zeroed"]
+    lost = _lost(data)
+    expected = {"train_epoch_matches_reference": 3}
+    if HAS_DATA:   # the gradient sum grows every step and training diverges: about 10% accuracy
+        expected.update({"fc_accuracy": 2, "cnn_accuracy": 2, "cnn_beats_fc": 1, "permutation_hurts_cnn_more": 2})
+    assert lost == expected
+    output = _output(data, "train_epoch_matches_reference")
+    assert output.startswith("train_epoch(model, loader, optimizer, device) let gradients accumulate from batch "
+                             "to batch: the parameters match a loop without optimizer.zero_grad()")
+    if HAS_DATA:
+        assert "the test accuracy of your CNN(784, 6, 10) after one pass over 14,000 training images" in \
+            _output(data, "cnn_accuracy")
+
+
+def test_evaluate_in_train_mode(graded):
+    data = graded["evaluate_in_train_mode"]
+    assert _lost(data) == {"evaluate_uses_eval_mode": 1}
+    assert _output(data, "evaluate_uses_eval_mode").startswith(
+        "evaluate(model, loader, device) ran the model in training mode")
+    assert "call model.eval() before the test loop" in _output(data, "evaluate_uses_eval_mode")
+
+
+def test_evaluate_with_gradients(graded):
+    data = graded["evaluate_with_gradients"]
+    assert _lost(data) == {"evaluate_without_gradients": 1}
+    output = _output(data, "evaluate_without_gradients")
+    assert output.startswith("evaluate(model, loader, device) ran the model with gradient tracking on")
+    assert "torch.no_grad()" in output
+
+
+def test_fresh_permutation_per_batch(graded):
+    data = graded["fresh_permutation_per_batch"]
+    expected = {"train_epoch_permutes_every_batch": 1}
+    if HAS_DATA:   # the FC net can no longer learn from permuted pixels: far more than the allowed drop
+        expected["permutation_hurts_cnn_more"] = 2
+    assert _lost(data) == expected
+    output = _output(data, "train_epoch_permutes_every_batch")
+    assert output.startswith("train_epoch(model, loader, optimizer, device, perm): batch 1 reached the model with "
+                             "its pixels in an order other than perm")
+    assert "do not draw a new permutation inside the loop" in output
+    if HAS_DATA:
+        assert _output(data, "permutation_hurts_cnn_more").startswith("permuting the pixels cost your FC2Layer ")
+
+
+def test_log_softmax_into_cross_entropy_is_not_a_mistake(graded):
+    # cross_entropy(log_softmax(z)) == nll_loss(log_softmax(z)): log_softmax of log-probabilities
+    # changes nothing (softmax ignores a per-row constant), so losses and gradients are the same.
+    assert _lost(graded["log_softmax_into_cross_entropy"]) == {}
+
+
+def test_accuracy_as_percentage(graded):
+    data = graded["accuracy_as_percentage"]
+    assert _lost(data) == {"evaluate_loss_and_accuracy": 2}
+    assert "a percentage; expected a fraction in [0, 1]" in _output(data, "evaluate_loss_and_accuracy")
