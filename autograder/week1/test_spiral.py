@@ -1,0 +1,320 @@
+"""Checks for week1/spiral.py.
+
+The data, training and accuracy the model checks use are the kit's own (below),
+so each check scores one function: a bug in ``make_spiral`` or ``train`` does
+not also cost the points of ``relu_model``.
+"""
+
+import copy
+import functools
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")  # checks draw off-screen
+
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
+from torch import nn  # noqa: E402
+
+from autograder.expect import (  # noqa: E402
+    expect_at_least, expect_dtype, expect_equal, expect_shape, expect_tensor_like, expect_type, fail,
+)
+
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+SPIRAL_HINT = ("call torch.manual_seed(seed) first, then for each class in order draw one "
+               "torch.randn(n_per_class) for its angles, as the docstring's formula does.")
+NONLINEARITY_HINT = ("with no activation between them, two Linear layers compose into one linear map, "
+                     "whose decision regions are separated by straight lines.")
+
+
+def lab_spiral(n_per_class: int = 1000, n_classes: int = 3, seed: int = 12345) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lab's own code, point by point, run without touching the caller's random state."""
+    N, C, D = n_per_class, n_classes, 2
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        X = torch.zeros(N * C, D)
+        y = torch.zeros(N * C, dtype=torch.long)
+        for c in range(C):
+            index = 0
+            t = torch.linspace(0, 1, N)
+            inner_var = torch.linspace((2 * math.pi / C) * c, (2 * math.pi / C) * (2 + c), N) + torch.randn(N) * 0.2
+            for ix in range(N * c, N * (c + 1)):
+                X[ix] = t[index] * torch.FloatTensor((math.sin(inner_var[index]), math.cos(inner_var[index])))
+                y[ix] = c
+                index += 1
+    return X, y
+
+
+@functools.cache
+def course_data() -> tuple[torch.Tensor, torch.Tensor]:
+    return lab_spiral()
+
+
+def small_data() -> tuple[torch.Tensor, torch.Tensor]:
+    """Every tenth point of the course's data: 300 points, 100 per class."""
+    X, Y = course_data()
+    return X[::10].clone(), Y[::10].clone()
+
+
+def kit_train(model: nn.Module, X, Y, optimizer: str, steps: int, lr: float = 1e-3,
+              weight_decay: float = 1e-5) -> list[float]:
+    """Full-batch training as the lab does it; the losses are taken before each update."""
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    losses = []
+    for _ in range(steps):
+        loss = F.cross_entropy(model(X), Y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def kit_accuracy(model: nn.Module, X, Y) -> float:
+    with torch.no_grad():
+        return (model(X).argmax(dim=1) == Y).double().mean().item()
+
+
+def small_model() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+
+
+def _layer(module: nn.Module) -> str:
+    if isinstance(module, nn.Linear):
+        return f"Linear({module.in_features}, {module.out_features})"
+    return type(module).__name__
+
+
+def _layers(model: nn.Sequential) -> str:
+    return " -> ".join(_layer(m) for m in model) or "no layers"
+
+
+def _expect_layers(model, expected: str, what: str, hint: str | None = None) -> None:
+    expect_type(model, nn.Sequential, what, hint="build it with nn.Sequential(...), layers in order.")
+    got = _layers(model)
+    if got != expected:
+        fail(f"{what} has layers {got}, expected {expected}", hint)
+
+
+# --- make_spiral -----------------------------------------------------------------------------
+
+def test_make_spiral_shapes(student):
+    n, c = int(torch.randint(5, 20, ()).item()), int(torch.randint(2, 6, ()).item())
+    call = f"make_spiral(n_per_class={n}, n_classes={c}, seed=0)"
+    result = student.make_spiral(n_per_class=n, n_classes=c, seed=0)
+    expect_type(result, tuple, call, hint="return the pair (X, Y).")
+    expect_equal(len(result), 2, f"len({call})")
+    X, Y = result
+    _, expected_Y = lab_spiral(n, c, seed=0)
+    expect_type(X, torch.Tensor, f"{call}[0]")
+    expect_dtype(X, torch.float32, f"{call}[0]")
+    expect_shape(X, (n * c, 2), f"{call}[0]", hint="one row (x, y) per point, every class's points in turn.")
+    expect_tensor_like(Y, expected_Y, f"{call}[1]",
+                       hint="the labels are int64 (torch.long), class 0's points first, then class 1's, ...")
+
+
+def test_make_spiral_course_points(student):
+    X, Y = student.make_spiral()
+    expected_X, expected_Y = course_data()
+    expect_tensor_like(Y, expected_Y, "make_spiral()[1]")
+    # Float rounding aside (atol 1e-6 is a few float32 steps), the points must be the lab's;
+    # drawing the random numbers in another order moves them by about 0.2 * t.
+    expect_tensor_like(X, expected_X, "make_spiral()[0], the course's points,", atol=1e-6, rtol=0,
+                       hint=SPIRAL_HINT)
+
+
+def test_make_spiral_other_seed(student):
+    call = "make_spiral(n_per_class=50, n_classes=4, seed=7)"
+    X, Y = student.make_spiral(n_per_class=50, n_classes=4, seed=7)
+    expected_X, expected_Y = lab_spiral(50, 4, seed=7)
+    expect_tensor_like(Y, expected_Y, f"{call}[1]")
+    expect_tensor_like(X, expected_X, f"{call}[0]", atol=1e-6, rtol=0,
+                       hint="use n_per_class, n_classes and seed rather than the defaults; " + SPIRAL_HINT)
+
+
+# --- models ----------------------------------------------------------------------------------
+
+def test_linear_model_structure(student):
+    _expect_layers(student.linear_model(), "Linear(2, 100) -> Linear(100, 3)", "linear_model()")
+    _expect_layers(student.linear_model(d=3, h=7, c=4), "Linear(3, 7) -> Linear(7, 4)",
+                   "linear_model(d=3, h=7, c=4)", hint="use d, h and c for the layer sizes.")
+
+
+def test_relu_model_structure(student):
+    _expect_layers(student.relu_model(), "Linear(2, 100) -> ReLU -> Linear(100, 3)", "relu_model()",
+                   hint=NONLINEARITY_HINT)
+    _expect_layers(student.relu_model(d=3, h=7, c=4), "Linear(3, 7) -> ReLU -> Linear(7, 4)",
+                   "relu_model(d=3, h=7, c=4)", hint="use d, h and c for the layer sizes.")
+
+
+# --- train and accuracy ----------------------------------------------------------------------
+
+def test_train_returns_losses(student):
+    X, Y = small_data()
+    model = small_model()
+    with torch.no_grad():
+        initial = F.cross_entropy(model(X), Y).item()
+    call = "train(model, X, Y, optimizer='adam', steps=30, lr=0.01)"
+    losses = student.train(model, X, Y, optimizer="adam", steps=30, lr=0.01)
+    expect_type(losses, list, call, hint="collect the losses in a list and return it.")
+    expect_equal(len(losses), 30, f"len({call})", hint="one loss per step.")
+    kinds = sorted({type(loss).__name__ for loss in losses if type(loss) is not float})
+    if kinds:
+        fail(f"{call} gave a list holding {', '.join(kinds)}, expected Python floats",
+             hint="loss.item() turns a one-element tensor into a float (and lets its graph be freed).")
+    if not math.isclose(losses[0], initial, rel_tol=1e-4, abs_tol=1e-6):
+        fail(f"{call}[0] was {losses[0]:.6f}, expected the untrained model's loss {initial:.6f}",
+             hint="record each loss before optimizer.step() updates the parameters.")
+    if not losses[-1] < losses[0]:
+        fail(f"{call} went from loss {losses[0]:.4f} to {losses[-1]:.4f}, expected it to decrease",
+             hint="each step: compute the loss, zero the gradients, loss.backward(), optimizer.step(); "
+                  "the optimizer must be given model.parameters().")
+
+
+def _largest_difference(model: nn.Module, expected: nn.Module) -> tuple[str, float] | None:
+    """(name, largest absolute difference) of the first parameter that differs, or None."""
+    for (name, p), q in zip(model.named_parameters(), expected.parameters()):
+        if not torch.allclose(p.detach(), q.detach(), atol=1e-5, rtol=1e-4):
+            return name, (p.detach() - q.detach()).abs().max().item()
+    return None
+
+
+def test_train_follows_optimizer(student):
+    X, Y = small_data()
+    settings = {"sgd": dict(lr=0.5, weight_decay=0.01), "adam": dict(lr=0.01, weight_decay=0.01)}
+    for optimizer, kwargs in settings.items():
+        name = OPTIMIZERS[optimizer].__name__
+        args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        start = small_model()
+        for steps in (1, 10):
+            model, expected = copy.deepcopy(start), copy.deepcopy(start)
+            kit_train(expected, X, Y, optimizer, steps, **kwargs)
+            student.train(model, X, Y, optimizer=optimizer, steps=steps, **kwargs)
+            difference = _largest_difference(model, expected)
+            if difference is None:
+                continue
+            call = f"train(model, X, Y, optimizer={optimizer!r}, steps={steps}, {args})"
+            if steps == 1:
+                hint = (f"update with torch.optim.{name}(model.parameters(), lr=lr, weight_decay=weight_decay) "
+                        "on the mean cross-entropy over all of X (nn.CrossEntropyLoss()), once per step.")
+            else:
+                hint = ("one step matches, ten do not: zero the gradients every step (optimizer.zero_grad()), "
+                        "or they add up across steps; and make one optimizer for the whole run.")
+            fail(f"after {call}, the model's {difference[0]} differs from {steps} {name} update"
+                 f"{'s' if steps > 1 else ''} by up to {difference[1]:.3g}", hint)
+
+
+def test_accuracy(student):
+    X, _ = small_data()
+    model = nn.Linear(2, 3)
+    with torch.no_grad():
+        Y = model(X).argmax(dim=1)
+    wrong = torch.randperm(len(Y))[:75]
+    Y[wrong] = (Y[wrong] + 1) % 3  # 75 of 300 labels disagree with the model: accuracy 0.75
+    result = student.accuracy(model, X, Y)
+    expect_type(result, float, "accuracy(model, X, Y)",
+                hint="return a Python float: .item() turns a one-element tensor into one.")
+    if not math.isclose(result, 0.75, abs_tol=1e-6):
+        fail(f"accuracy(model, X, Y) gave {result:.6g}, expected 0.75 (225 of 300 points right)",
+             hint="the fraction of points whose argmax over the model's outputs (dim=1) equals Y.")
+
+
+# --- the lesson: a linear model cannot separate the spiral, one ReLU layer can -----------------
+
+def _trained_accuracy(build, steps: int, lr: float, device) -> float:
+    model = build()
+    expect_type(model, nn.Module, f"{build.__name__}()")
+    X, Y = (t.to(device) for t in course_data())
+    kit_train(model.to(device), X, Y, "adam", steps, lr=lr)
+    return kit_accuracy(model, X, Y)
+
+
+def test_relu_accuracy(student, exercise, profile, device):
+    threshold = exercise.threshold("relu_accuracy", profile)
+    steps = int(exercise.budget(profile)["steps"])
+    accuracy = _trained_accuracy(student.relu_model, steps, 1e-3, device)
+    expect_at_least(accuracy, threshold,
+                    f"relu_model()'s accuracy on the course's spiral after {steps} full-batch Adam steps (lr 0.001)",
+                    hint="the course's ReLU model reaches about 0.95; " + NONLINEARITY_HINT)
+
+
+def test_linear_accuracy_ceiling(student, exercise, profile, device):
+    ceiling = exercise.threshold("linear_accuracy_ceiling", profile)
+    budget = exercise.budget(profile)
+    steps, lr = int(budget["ceiling_steps"]), float(budget["ceiling_lr"])
+    accuracy = _trained_accuracy(student.linear_model, steps, lr, device)
+    if accuracy > ceiling:
+        fail(f"linear_model()'s accuracy on the course's spiral after {steps} full-batch Adam steps (lr {lr:g}) was "
+             f"{accuracy:.3f}, expected at most {ceiling:.3f}: no linear model separates the spiral's arms",
+             hint="linear_model() must have no activation: Linear(d, h) -> Linear(h, c).")
+
+
+# --- plotting --------------------------------------------------------------------------------
+
+def _check_drawing(ax: Axes, n_points: int, what: str) -> None:
+    contours = [c for c in ax.collections if isinstance(c, ContourSet) and c.filled]
+    if not contours:
+        fail(f"{what} drew no filled contours, expected the decision regions drawn with ax.contourf",
+             hint="evaluate the model on a grid over [-1.1, 1.1]^2 and draw its argmax with ax.contourf(..., alpha=0.3).")
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection) and not isinstance(c, ContourSet)
+                and len(c.get_offsets()) == n_points]
+    if not scatters:
+        fail(f"{what} drew no scatter plot of the {n_points} points, expected one over the regions",
+             hint="ax.scatter(X[:, 0], X[:, 1], c=Y) with X and Y moved to the CPU.")
+    order = ax.collections.index
+    region, points = contours[0], scatters[0]
+    if (region.get_zorder(), order(region)) > (points.get_zorder(), order(points)):
+        fail(f"{what} drew the decision regions over the points, expected the points on top",
+             hint="draw the contours first, or give the scatter a higher zorder.")
+    alpha = region.get_alpha()
+    if alpha is None or alpha >= 1:
+        fail(f"{what} drew opaque decision regions (alpha {alpha}), expected translucent ones",
+             hint="ax.contourf(..., alpha=0.3), as the lab does.")
+    for name, limits in (("x", ax.get_xlim()), ("y", ax.get_ylim())):
+        if not (abs(limits[0] + 1.1) < 0.02 and abs(limits[1] - 1.1) < 0.02):
+            fail(f"{what} set {name} limits ({limits[0]:.2f}, {limits[1]:.2f}), expected (-1.10, 1.10)",
+                 hint=f"ax.set_{name}lim(-1.1, 1.1).")
+    if ax.get_aspect() not in ("equal", 1.0):
+        fail(f"{what} gave axes with aspect {ax.get_aspect()!r}, expected square ones",
+             hint="ax.set_aspect('equal').")
+
+
+def test_plot_decision_boundary(student, device):
+    X, Y = small_data()
+    model = small_model().to(device)
+    kit_train(model, X.to(device), Y.to(device), "adam", steps=50, lr=0.05)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    inputs = []
+    hook = model.register_forward_pre_hook(lambda module, args: inputs.append(args[0].detach()))
+    try:
+        fig, ax = plt.subplots()
+        what = "plot_decision_boundary(model, X, Y, ax=ax)"
+        returned = student.plot_decision_boundary(model, X, Y, ax=ax)
+        if returned is not ax:
+            expect_type(returned, Axes, what, hint="return the Axes you drew on.")
+            fail(f"{what} gave a different Axes from the ax it was given, expected it to draw on ax and return it")
+        _check_drawing(ax, len(X), what)
+        plt.close(fig)
+        grids = [x for x in inputs if x.ndim == 2 and x.shape[1] == 2 and x.shape[0] >= 1000]
+        if not grids:
+            fail(f"{what} never ran the model on a grid of points, expected its predictions over [-1.1, 1.1]^2")
+        returned = student.plot_decision_boundary(model, X, Y)
+        expect_type(returned, Axes, "plot_decision_boundary(model, X, Y)",
+                    hint="with ax=None, make a figure (plt.subplots()) and return its Axes.")
+        _check_drawing(returned, len(X), "plot_decision_boundary(model, X, Y)")
+    finally:
+        hook.remove()
+        plt.close("all")
+    for name, p in model.named_parameters():
+        if p.device.type != device.type:
+            fail(f"after plot_decision_boundary(model, X, Y), the model's {name} is on {p.device.type}, "
+                 f"expected it left on {device.type}",
+                 hint="move the grid to the model's device (next(model.parameters()).device), not the model.")
+        if not torch.equal(p.detach().cpu(), before[name].cpu()):
+            fail(f"plot_decision_boundary(model, X, Y) changed the model's {name}, expected it left as it was",
+                 hint="only evaluate the model, under torch.no_grad().")
