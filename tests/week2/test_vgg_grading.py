@@ -1,0 +1,175 @@
+"""week2/vgg.py graded as a student's work would be: the reference, the untouched release, each of the
+lab's two bugs alone, and mistakes whose messages must come from the student's own model.
+
+Each variant is the reference week with ``vgg.py`` text-patched, graded by
+``pytest autograder -k "week2 and test_vgg"`` in a subprocess with one thread, two at a time.
+Only the reference and the release run the learning check (the reference trains ~6 s of CPU;
+every variant here fails before training); without the CIFAR-10 data the reference leaves it
+out.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from autograder.data import DataError, cifar10_tensors
+from autograder.settings import KIT_ROOT
+from autograder.spec import load_spec
+from tests.support import copy_week, patch_file, run_autograder
+
+SOLUTIONS = KIT_ROOT / "solutions"
+ASSIGNMENTS = KIT_ROOT / "assignments"
+ONE_THREAD = {"DLKIT_THREADS": "1"}
+ALL = "week2 and test_vgg"
+UNITS = ALL + " and not learns"
+
+FEATURES = "self.features = self._make_layers(self.cfg)  ### RELEASE AS: self.features = self._make_layers(cfg)"
+CLASSIFIER = "self.classifier = nn.Linear(512, 10)  ### RELEASE AS: self.classifier = nn.Linear(2048, 10)"
+CFG = "self.cfg = [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M']"
+
+# name -> [(old, new), ...] in vgg.py
+VARIANTS = {
+    # The lab's classifier bug alone: VGG() builds, its forward fails.
+    "only_cfg_fixed": [(CLASSIFIER, "self.classifier = nn.Linear(2048, 10)")],
+    # The lab's cfg bug alone: VGG() does not build.
+    "only_classifier_fixed": [(FEATURES, "self.features = self._make_layers(cfg)")],
+    # Another undefined name, stored under another attribute: the message follows the error.
+    "other_undefined_name": [(CFG, CFG.replace("self.cfg", "self.config")),
+                             (FEATURES, "self.features = self._make_layers(config)")],
+    # Three independent mistakes in one submission (one pytest run): one max-pool fewer (a 32x32
+    # image leaves 512 x 2 x 2 = 2048 values, the classifier takes 512); the dummy pass of
+    # flattened_size in training mode (batch norm's running statistics move); no augmentation.
+    "three_mistakes": [(CFG, CFG.replace("512, 512, 'M']", "512, 512]")),
+                       ("    features.eval()  # batch norm in eval mode: no statistics updated by the dummy input\n",
+                        ""),
+                       ("        transforms.RandomCrop(32, padding=4),\n"
+                        "        transforms.RandomHorizontalFlip(),\n", "")],
+}
+
+
+def _has_data() -> bool:
+    try:
+        cifar10_tensors(True)
+        return True
+    except DataError:
+        return False
+
+
+HAS_DATA = _has_data()
+
+
+def _grade(submission: Path, selection: str, results: Path) -> dict:
+    proc = run_autograder("-k", selection, submission=submission, results=results, env=ONE_THREAD)
+    if not results.exists():
+        raise AssertionError(f"no results written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(results.read_text())
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission, by name."""
+    root = tmp_path_factory.mktemp("week2_vgg")
+    runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
+    for name, patches in VARIANTS.items():
+        folder = copy_week(SOLUTIONS, "week2", root / name)
+        for old, new in patches:
+            patch_file(folder / "week2" / "vgg.py", old, new)
+        runs[name] = (folder, UNITS)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(_grade, folder, selection, root / f"{name}.json")
+                   for name, (folder, selection) in runs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _by_check(data: dict) -> dict[str, dict]:
+    return {t["name"].split("/")[-1]: t for t in data["tests"]}
+
+
+def _lost(data: dict) -> dict[str, float]:
+    return {t["name"].split("/")[-1]: t["max_score"] - t["score"] for t in data["tests"] if t["score"] < t["max_score"]}
+
+
+def _output(data: dict, check: str) -> str:
+    return _by_check(data)[check]["output"]
+
+
+def _points(*checks: str) -> dict[str, float]:
+    declared = load_spec()["week2"]["vgg"].checks
+    return {check: declared[check].points for check in checks}
+
+
+CFG_MESSAGE = ("VGG() failed: `_make_layers(cfg)` uses a name `cfg` that is not defined in __init__ — the "
+               "configuration is stored on the instance as self.cfg")
+SHAPE_MESSAGE = "your classifier expects 2048 features but the feature extractor gives 512 for a 32x32 input"
+BUILDS_MODEL = ("constructs", "output_shape", "parameters_match_reference", "matches_reference",
+                "gradients_reach_every_parameter")
+RUNS_MODEL = ("output_shape", "matches_reference", "gradients_reach_every_parameter")
+
+
+def test_reference_scores_full_marks(graded):
+    data = graded["reference"]
+    declared = load_spec()["week2"]["vgg"].checks
+    expected = set(declared) if HAS_DATA else set(declared) - {"learns"}
+    assert set(_by_check(data)) == expected
+    assert _lost(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
+    assert data["score"] == data["max_score"] == sum(declared[c].points for c in expected)
+
+
+def test_release_scores_zero_with_the_bug_or_not_implemented(graded):
+    data = graded["release"]
+    assert data["score"] == 0
+    for check in (*BUILDS_MODEL, "learns"):
+        assert _output(data, check).startswith(CFG_MESSAGE), _output(data, check)
+    for check, function in (("flattened_size", "flattened_size"), ("flattened_size_leaves_features_alone",
+                                                                   "flattened_size"),
+                            ("train_transform_follows_course", "train_transform"),
+                            ("test_transform_follows_course", "test_transform")):
+        assert _output(data, check) == f"not implemented yet: {function} in vgg.py"
+
+
+def test_classifier_bug_alone_loses_the_checks_that_run_the_model(graded):
+    data = graded["only_cfg_fixed"]
+    assert _lost(data) == _points(*RUNS_MODEL, "parameters_match_reference")
+    for check in RUNS_MODEL:
+        assert f"failed: {SHAPE_MESSAGE}" in _output(data, check), _output(data, check)
+    assert _output(data, "parameters_match_reference").startswith(
+        "VGG()'s classifier.weight has shape (10, 2048), expected (10, 512)")
+
+
+def test_cfg_bug_alone_loses_every_check_that_builds_the_model(graded):
+    data = graded["only_classifier_fixed"]
+    assert _lost(data) == _points(*BUILDS_MODEL)
+    for check in BUILDS_MODEL:
+        assert _output(data, check).startswith(CFG_MESSAGE), _output(data, check)
+
+
+def test_undefined_name_message_comes_from_the_error(graded):
+    output = _output(graded["other_undefined_name"], "constructs")
+    assert output.startswith("VGG() failed: `_make_layers(config)` uses a name `config` that is not defined in "
+                             "__init__ — `config` is stored on the instance as self.config"), output
+    assert "\n  at vgg.py, line " in output
+
+
+def test_three_mistakes_lose_exactly_their_checks(graded):
+    assert _lost(graded["three_mistakes"]) == _points(*RUNS_MODEL, "flattened_size_leaves_features_alone",
+                                                      "train_transform_follows_course")
+
+
+def test_classifier_message_numbers_come_from_the_model(graded):
+    assert "your classifier expects 512 features but the feature extractor gives 2048 for a 32x32 input" in \
+        _output(graded["three_mistakes"], "output_shape")
+
+
+def test_flattened_size_must_not_touch_batch_norm_statistics(graded):
+    assert "updated batch norm's running statistics" in \
+        _output(graded["three_mistakes"], "flattened_size_leaves_features_alone")
+
+
+def test_train_transform_without_augmentation(graded):
+    assert _output(graded["three_mistakes"], "train_transform_follows_course").startswith(
+        "train_transform() is [ToTensor(), Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.201))], expected "
+        "[RandomCrop((32, 32), padding=4), RandomHorizontalFlip(p=0.5), ToTensor(), Normalize(")
