@@ -1,0 +1,222 @@
+"""Checks for week2/questions.py.
+
+The functions are compared with PyTorch itself on random sizes (seeded by the plugin):
+``iterations_per_epoch`` with ``len(DataLoader)``, ``conv_output_size`` with an actual
+``nn.Conv2d``, ``linear_as_conv1x1`` with the ``nn.Linear`` applied at every pixel (float64),
+``epoch_orders`` with a real ``DataLoader`` over a seeded generator.
+
+The written answers (``ANSWER_Q1`` ... ``ANSWER_Q8``) are not checked here: instructors grade them
+by hand.
+"""
+
+import copy
+import hashlib
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from autograder.expect import expect_equal, expect_tensor_like, expect_type, fail
+
+CHOICES = ("a", "b", "c", "d")
+# sha256 of "dlkit/week2/<NAME>=<letter>", first 16 hex digits: the right letters are not
+# written out here (with four choices this keeps honest students honest, nothing more).
+RIGHT_ANSWERS = {
+    "ANSWER_SHUFFLE": "3470e658241fc063",
+    "ANSWER_TRANSFORMS": "14f2887f1c7ff0cb",
+    "ANSWER_EPOCH_VS_BATCH": "e922849cfcd4d11c",
+    "ANSWER_CONV1X1": "afa7a587a34cb9d3",
+    "ANSWER_RESIDUAL": "9c1cdd99b0e74853",
+    "ANSWER_LENET": "b55014a24751540a",
+    "ANSWER_RESIDUAL_SHAPES": "099b50c23c4c9652",
+    "ANSWER_IMPROVE": "9f369772fb22e02c",
+}
+
+
+def _randint(low: int, high: int) -> int:
+    """A random int in [low, high), from the check's seeded global generator."""
+    return int(torch.randint(low, high, ()).item())
+
+
+def loader_orders(n: int, shuffle: bool, epochs: int, seed: int, batch_size: int = 7) -> list[list[int]]:
+    """What a real ``DataLoader`` over ``range(n)`` with a generator seeded with ``seed`` yields, per epoch."""
+    loader = DataLoader(range(n), batch_size=batch_size, shuffle=shuffle,
+                        generator=torch.Generator().manual_seed(seed))
+    return [[int(i) for batch in loader for i in batch] for _ in range(epochs)]
+
+
+def _orders(student, n: int, shuffle: bool, epochs: int, seed: int) -> list[list[int]]:
+    call = f"epoch_orders({n}, shuffle={shuffle}, epochs={epochs}, seed={seed})"
+    orders = expect_type(student.epoch_orders(n, shuffle, epochs=epochs, seed=seed), list, call)
+    expect_equal(len(orders), epochs, f"len({call})", "one list of indices per epoch.")
+    result = []
+    for k, order in enumerate(orders):
+        if isinstance(order, torch.Tensor):
+            order = order.tolist()
+        expect_type(order, list, f"{call}[{k}]")
+        if sorted(int(i) for i in order) != list(range(n)):
+            fail(f"{call}[{k}] holds {len(order)} indices, expected each of 0 .. {n - 1} exactly once",
+                 "an epoch visits every sample once, whatever shuffle is.")
+        result.append([int(i) for i in order])
+    return result
+
+
+# --- iterations_per_epoch --------------------------------------------------------------------
+
+def test_iterations_per_epoch(student):
+    cases = [(50000, 64, False), (10000, 1000, False), (60000, 64, True)]
+    cases += [(_randint(1, 500), _randint(1, 70), bool(_randint(0, 2))) for _ in range(20)]
+    for n, batch_size, drop_last in cases:
+        expected = len(DataLoader(range(n), batch_size=batch_size, drop_last=drop_last))
+        call = f"iterations_per_epoch({n}, {batch_size}, drop_last={drop_last})"
+        got = student.iterations_per_epoch(n, batch_size, drop_last=drop_last)
+        expect_type(got, int, call, "return a Python int (math.ceil or //).")
+        expect_equal(got, expected, call,
+                     "the last, smaller batch counts too, unless drop_last=True skips it."
+                     if not drop_last else "with drop_last=True the last, smaller batch is skipped.")
+
+
+# --- conv_output_size ------------------------------------------------------------------------
+
+def test_conv_output_size_matches_conv2d(student):
+    cases = [(32, 5, 0, 1), (28, 5, 0, 1), (32, 3, 1, 1), (32, 2, 0, 2), (32, 3, 1, 2)]
+    for _ in range(20):
+        kernel, stride = _randint(1, 8), _randint(1, 4)
+        padding = _randint(0, kernel // 2 + 1)
+        size = _randint(max(1, kernel - 2 * padding), 40)
+        cases.append((size, kernel, padding, stride))
+    for size, kernel, padding, stride in cases:
+        conv = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, bias=False)
+        with torch.no_grad():
+            expected = conv(torch.zeros(1, 1, size, size)).shape[-1]
+        call = f"conv_output_size({size}, kernel={kernel}, padding={padding}, stride={stride})"
+        got = student.conv_output_size(size, kernel, padding=padding, stride=stride)
+        expect_type(got, int, call, "return a Python int: use // for the division.")
+        expect_equal(got, expected, call,
+                     "(size + 2 * padding - kernel) // stride + 1: positions where the whole window fits.")
+
+
+# --- linear_as_conv1x1 -----------------------------------------------------------------------
+
+def test_linear_as_conv1x1(student):
+    for bias in (True, False):
+        c_in, c_out = _randint(2, 9), _randint(2, 9)
+        linear = nn.Linear(c_in, c_out, bias=bias, dtype=torch.float64)
+        before = copy.deepcopy(linear.state_dict())
+        call = f"linear_as_conv1x1(nn.Linear({c_in}, {c_out}, bias={bias}))"
+        conv = expect_type(student.linear_as_conv1x1(linear), nn.Conv2d, call,
+                           "return an nn.Conv2d with kernel_size=1.")
+        expect_equal((conv.in_channels, conv.out_channels, conv.kernel_size), (c_in, c_out, (1, 1)),
+                     f"{call}'s (in_channels, out_channels, kernel_size)")
+        expect_equal(conv.bias is not None, bias, f"{call} has a bias", "give the conv a bias exactly when "
+                                                                       "the linear layer has one.")
+        x = torch.randn(_randint(1, 4), c_in, _randint(1, 7), _randint(1, 7), dtype=torch.float64)
+        with torch.no_grad():
+            expected = linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)   # (N, C_out, H, W)
+            out = conv(x)
+        expect_tensor_like(out, expected, f"{call} applied to a float64 {tuple(x.shape)} input", atol=1e-12,
+                           rtol=1e-10, hint="the conv's weight is the linear weight viewed as (C_out, C_in, 1, 1).")
+        for key, value in linear.state_dict().items():
+            if not torch.equal(value, before[key]):
+                fail(f"{call} changed the linear layer's {key}, expected it left as it was")
+
+
+# --- epoch_orders ----------------------------------------------------------------------------
+
+def test_epoch_orders_without_shuffle(student):
+    n, epochs, seed = _randint(5, 40), _randint(2, 4), _randint(0, 1000)
+    orders = _orders(student, n, False, epochs, seed)
+    for k, order in enumerate(orders):
+        if order != list(range(n)):
+            fail(f"epoch_orders({n}, shuffle=False, epochs={epochs}, seed={seed})[{k}] starts {order[:6]}, "
+                 f"expected 0 .. {n - 1} in order", "with shuffle=False a DataLoader keeps the data set's order.")
+
+
+def test_epoch_orders_with_shuffle(student):
+    n, epochs, seed = _randint(20, 60), 3, _randint(0, 1000)
+    call = f"epoch_orders({n}, shuffle=True, epochs={epochs}, seed={seed})"
+    orders = _orders(student, n, True, epochs, seed)
+    if orders[0] == list(range(n)):
+        fail(f"{call}[0] is 0 .. {n - 1} in order, expected a shuffled order")
+    if len({tuple(order) for order in orders}) < epochs:
+        fail(f"{call} repeats the same order in different epochs, expected a new order every epoch",
+             "a DataLoader with shuffle=True draws a new permutation each time it is iterated over.")
+    expected = loader_orders(n, True, epochs, seed)
+    if orders != expected:
+        generator = torch.Generator().manual_seed(seed)
+        plain = [torch.randperm(n, generator=generator).tolist() for _ in range(epochs)]
+        hint = ("build DataLoader(range(n), shuffle=True, generator=torch.Generator().manual_seed(seed)) and "
+                "iterate over it once per epoch.")
+        if orders == plain:
+            hint = ("your orders are torch.randperm draws; a DataLoader also draws a seed from its generator "
+                    "at the start of every epoch, so its orders differ: record what a real DataLoader yields.")
+        k = next(k for k in range(epochs) if orders[k] != expected[k])
+        fail(f"{call}[{k}] starts {orders[k][:6]}, expected {expected[k][:6]}, the order a DataLoader with "
+             f"generator=torch.Generator().manual_seed({seed}) yields", hint)
+
+
+def test_epoch_orders_reproducible(student):
+    n, seed = _randint(20, 60), _randint(0, 1000)
+    first = _orders(student, n, True, 2, seed)
+    torch.manual_seed(seed + 1)   # the global random state must not matter
+    again = _orders(student, n, True, 2, seed)
+    if again != first:
+        fail(f"epoch_orders({n}, shuffle=True, seed={seed}) gave different orders on a second call, "
+             "expected the same", "draw the order from a torch.Generator seeded with seed, not from the global "
+                                  "random state.")
+    if _orders(student, n, True, 2, seed + 1) == first:
+        fail(f"epoch_orders gave the same orders for seeds {seed} and {seed + 1}, expected different ones",
+             "seed the generator with the seed argument.")
+
+
+# --- multiple choice -------------------------------------------------------------------------
+
+def _expect_choice(student, name: str, hint: str) -> None:
+    if not hasattr(student, name):
+        fail(f"questions.py has no {name}, expected {name} = one of {', '.join(map(repr, CHOICES))}")
+    value = getattr(student, name)
+    if value is None:
+        fail(f"not implemented yet: {name} in questions.py (set it to one of {', '.join(map(repr, CHOICES))})")
+    if not isinstance(value, str) or value.strip().lower() not in CHOICES:
+        fail(f"{name} is {value!r}, expected one of {', '.join(map(repr, CHOICES))}")
+    letter = value.strip().lower()
+    if hashlib.sha256(f"dlkit/week2/{name}={letter}".encode()).hexdigest()[:16] != RIGHT_ANSWERS[name]:
+        fail(f"{name} = {value!r} is not the right answer", hint=hint)
+
+
+def test_answer_shuffle(student):
+    _expect_choice(student, "ANSWER_SHUFFLE",
+                   "look at what epoch_orders returns with shuffle=False and shuffle=True, and at what makes it "
+                   "reproducible.")
+
+
+def test_answer_transforms(student):
+    _expect_choice(student, "ANSWER_TRANSFORMS",
+                   "how many images does an epoch have with augmentation, and what must test images look like?")
+
+
+def test_answer_epoch_vs_batch(student):
+    _expect_choice(student, "ANSWER_EPOCH_VS_BATCH", "see iterations_per_epoch.")
+
+
+def test_answer_conv1x1(student):
+    _expect_choice(student, "ANSWER_CONV1X1", "see linear_as_conv1x1: what does the conv compute at each pixel?")
+
+
+def test_answer_residual(student):
+    _expect_choice(student, "ANSWER_RESIDUAL",
+                   "what does a block have to learn when its output is x + F(x), and where does the gradient go?")
+
+
+def test_answer_lenet(student):
+    _expect_choice(student, "ANSWER_LENET",
+                   "compare inputs, activations, how the maps shrink, the loss and the optimiser.")
+
+
+def test_answer_residual_shapes(student):
+    _expect_choice(student, "ANSWER_RESIDUAL_SHAPES", "see ResidualBlock's shortcut when stride or channels change.")
+
+
+def test_answer_improve(student):
+    _expect_choice(student, "ANSWER_IMPROVE",
+                   "the lab already uses Adam; what made SmallResNet beat Net under the same budget?")
