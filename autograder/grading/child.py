@@ -1,30 +1,34 @@
 """The grading child: runs inside the sandbox that :mod:`.isolate` starts, never in the batch's process.
 
-Started as ``python -I -B -u -c "...main(config_fd, alive_fd)"`` (``-I``: the
-student's folder, ``PYTHONPATH`` and user site-packages are not on the path, so
-a student's own ``autograder/`` or ``pytest.py`` cannot shadow the kit). The
-batch writes a JSON config to ``config_fd``; it is read and closed before any
-student code runs, so paths in it (the class folder, the output folder) never
-appear in this process's arguments or environment.
+Started as ``python -I -B -u -c "...main(config, alive, status, events)"``
+(``-I``: the student's folder, ``PYTHONPATH`` and user site-packages are not on
+the path, so a student's own ``autograder/`` or ``pytest.py`` cannot shadow the
+kit). The four numbers are file descriptors the batch passes: a JSON config,
+read and closed before any student code runs (so the class and output folders
+never appear in this process's arguments or environment); a pipe whose end
+tells that the batch died; the *status* pipe; and the *events* file.
 
-In order, before the first student file is imported:
+With ``isolation = "namespaces"`` this process is PID 1 of fresh PID, mount and
+network namespaces made by ``unshare``. It remounts every mount read-only,
+binds the private folder back read-write, gives the system temp folder and
+``/dev/shm`` small private tmpfs, covers the class and output folders with
+empty read-only tmpfs, then forks the grading process (PID 2) and stays behind
+as the namespace's init: it reaps orphans, ends the namespace if the batch
+dies, and writes PID 2's wait status to the status pipe. PID 2 drops every
+capability, so it can neither undo the mounts nor reach PID 1 (which keeps
+them: no ptrace, no ``/proc/1/fd``, and an init ignores signals from inside).
 
-1. with ``isolation = "namespaces"`` (this process is PID 1 of fresh PID, mount
-   and network namespaces made by ``unshare``): every mount is remounted
-   read-only, the private folder is bound back read-write, the system temp
-   folder and ``/dev/shm`` become small private tmpfs, the class and output
-   folders are covered by empty read-only tmpfs, and every capability is
-   dropped so none of that can be undone;
-2. PyTorch, pytest and the kit are imported (trusted code, before the limits);
-3. resource limits: address space (the memory budget on top of what the imports
-   mapped; not on CUDA), file size, CPU seconds, no core files, and a process
-   count where the kernel enforces one (not for root);
-4. the week's checks run with ``pytest`` against the kit's checks, streaming
-   each check's start and result to a file so that a crash loses one check,
-   not all of them; then optional feedback plots.
-
-The process ends with ``os._exit`` so a student's stray non-daemon thread
-cannot keep it alive.
+The grading process then imports PyTorch, pytest and the kit (trusted code,
+before the limits), sets resource limits (address space: the memory budget on
+top of what the imports mapped, not on CUDA; file size; CPU seconds; no core
+files; a process count where the kernel enforces one, not for root) and runs
+the week's checks with pytest. Once pytest has collected them, and before the
+first check imports a student file, it writes ``collected`` to the status pipe
+and closes it: whatever the student's code does later, the batch can tell a
+broken kit or sandbox (no ``collected``) from a submission that crashed. Each
+check's start and result go to the events file (opened by the batch, so the
+student cannot delete it), so a crash costs one check. It ends with
+``os._exit``, so a student's stray non-daemon thread cannot keep it alive.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ O_PATH = getattr(os, "O_PATH", 0o10000000)
 
 SANDBOX_ERROR_EXIT = 70
 """Exit status when the sandbox itself could not be set up (the kit's or machine's problem, not the student's)."""
+COLLECTED = "collected"
+"""Status line: pytest collected the checks; nothing of the student's has run yet."""
 
 
 def _write_event(stream: int, event: dict) -> None:
@@ -55,8 +61,9 @@ def _write_event(stream: int, event: dict) -> None:
     os.write(stream, (json.dumps(event) + "\n").encode())
 
 
-def _open_events(config: dict) -> int:
-    return os.open(config["events"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+def _status(status_fd: int, line: str) -> None:
+    """One line on the status pipe, the channel the student's code never holds."""
+    os.write(status_fd, (line.replace("\n", " ") + "\n").encode())
 
 
 def _watch_parent(alive_fd: int) -> None:
@@ -70,6 +77,16 @@ def _watch_parent(alive_fd: int) -> None:
             os._exit(1)  # as PID 1 of its namespace, this ends every process in it
 
     threading.Thread(target=watch, name="dlkit-parent-watch", daemon=True).start()
+
+
+def _init(grader: int, alive_fd: int, status_fd: int) -> None:
+    """PID 1 of the namespace: reap every orphan until the grader ends, then report its wait status."""
+    _watch_parent(alive_fd)
+    while True:
+        pid, wait_status = os.waitpid(-1, 0)
+        if pid == grader:
+            _status(status_fd, f"exit {wait_status}")
+            os._exit(0)  # the kernel ends whatever the grader left running
 
 
 # --- namespaces mode -----------------------------------------------------------------------------
@@ -202,16 +219,22 @@ def _set_limits(config: dict, device: str) -> None:
 # --- grading -------------------------------------------------------------------------------------
 
 class Recorder:
-    """pytest plugin: streams each check's start and its result to the events file."""
+    """pytest plugin: says when the checks are collected, then streams each check's start and result."""
 
-    def __init__(self, stream: int):
+    def __init__(self, stream: int, status_fd: int):
         self.stream = stream
+        self.status_fd = status_fd
         self.config = None
         self.sent = 0
         self.provenance_sent = False
 
     def pytest_configure(self, config) -> None:
         self.config = config
+
+    def pytest_collection_finish(self, session) -> None:
+        if session.items and not session.testsfailed:  # a check module that failed to import counts as failed
+            _status(self.status_fd, COLLECTED)
+        os.close(self.status_fd)  # before the first check: the student's code never holds it
 
     def _results(self) -> list:
         from autograder import plugin
@@ -252,17 +275,33 @@ def _pytest_args(config: dict) -> list[str]:
     return args
 
 
-def main(config_fd: int, alive_fd: int) -> None:
+def _fail_setup(status_fd: int, error: BaseException) -> None:
+    _status(status_fd, f"error {type(error).__name__}: {error}")
+    print(f"dlkit: could not set up the grading sandbox: {type(error).__name__}: {error}", file=sys.stderr)
+    os._exit(SANDBOX_ERROR_EXIT)
+
+
+def main(config_fd: int, alive_fd: int, status_fd: int, events_fd: int) -> None:
     """Run one submission's checks as configured by the batch; never returns."""
     with os.fdopen(config_fd, "rb") as f:
         config = json.loads(f.read())
-    _watch_parent(alive_fd)
-    stream = None
+    namespaced = config["isolation"] == "namespaces"
     try:
-        if config["isolation"] == "namespaces":
-            _sandbox_filesystem(config)  # before opening any file for writing: a writer blocks a read-only remount
+        if namespaced:
+            _sandbox_filesystem(config)  # before any file is opened for writing: a writer blocks a read-only remount
+    except Exception as error:  # noqa: BLE001 - reported to the batch, which stops: nothing here is student code
+        _fail_setup(status_fd, error)
+    if namespaced:
+        grader = os.fork()
+        if grader:
+            os.close(events_fd)
+            _init(grader, alive_fd, status_fd)
+        os.close(alive_fd)  # PID 1 watches the batch
+    else:
+        _watch_parent(alive_fd)
+    try:
+        if namespaced:
             _drop_capabilities()
-        stream = _open_events(config)
         import pytest
         import torch
 
@@ -271,21 +310,16 @@ def main(config_fd: int, alive_fd: int) -> None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         _set_limits(config, device)
         os.chdir(config["cwd"])
-    except Exception as error:  # noqa: BLE001 - reported to the batch, which stops: nothing here is student code
-        _write_event(stream or _open_events(config),
-                     {"event": "sandbox_error", "error": f"{type(error).__name__}: {error}"})
-        print(f"dlkit: could not set up the grading sandbox: {type(error).__name__}: {error}", file=sys.stderr)
-        os._exit(SANDBOX_ERROR_EXIT)
+    except Exception as error:  # noqa: BLE001 - as above
+        _fail_setup(status_fd, error)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the kit's plugin only: no third-party plugin reorders,
-    code = pytest.main(_pytest_args(config), plugins=[Recorder(stream)])  # retries or slows the checks
-    _write_event(stream, {"event": "finished", "exit_status": int(code)})
+    code = pytest.main(_pytest_args(config), plugins=[Recorder(events_fd, status_fd)])  # retries or slows checks
     if config.get("plots"):
         from autograder.grading.plots import make_plots
 
         for event in make_plots(config["week"], Path(config["submission"]), Path(config["plots_dir"]),
                                 config["profile"], config["plot_seconds"]):
-            _write_event(stream, {"event": "plot", **event})
+            _write_event(events_fd, {"event": "plot", **event})
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code))
-

@@ -23,6 +23,7 @@ that exercise's checks are left out and the other exercises still run.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -37,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grading.child import SANDBOX_ERROR_EXIT
+from autograder.grading.child import COLLECTED
 from autograder.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT, not_run
 from autograder.results import CheckResult, read_results
 from autograder.settings import KIT_ROOT
@@ -263,8 +264,13 @@ class Attempt:
     """What one child process did."""
 
     returncode: int
+    """The grading process's exit status (negative: the signal that ended it)."""
     killed: str | None
     """``timeout``, ``memory``, ``processes``, ``stopped`` or ``None``."""
+    collected: bool
+    """pytest collected the checks (said on the status pipe before any student code ran)."""
+    setup_error: str | None
+    """What went wrong setting up the sandbox, from the status pipe."""
     events: list[dict]
     results: list[CheckResult] | None
     """The plugin's ``results.json`` when the child finished the checks."""
@@ -312,7 +318,7 @@ def run_attempt(private: Path, options: GradeOptions, checks: list[str] | None, 
     config = {
         "kit_root": str(KIT_ROOT), "week": options.week, "submission": str(private / "sub"),
         "cwd": str(private / "sub" / options.week), "results_json": str(result_dir / "results.json"),
-        "events": str(result_dir / "events.jsonl"), "plots_dir": str(result_dir / "plots"),
+        "plots_dir": str(result_dir / "plots"),
         "device": options.device, "profile": options.profile, "threads": options.threads,
         "data_root": options.data_root, "checks": checks, "isolation": options.isolation,
         "private": str(private), "host_tmp": str(private.parent), "visible": _visible_paths(options),
@@ -321,22 +327,29 @@ def run_attempt(private: Path, options: GradeOptions, checks: list[str] | None, 
         "max_tasks": limits.max_processes * 8, "plots": options.plots,
         "plot_seconds": limits.plot_seconds,
     }
-    boot = (f"import sys; sys.path.insert(0, {str(KIT_ROOT)!r}); "
-            "from autograder.grading.child import main; main({}, {})")
     config_r, config_w = os.pipe()
     alive_r, alive_w = os.pipe()
-    command = [sys.executable, "-I", "-B", "-u", "-c", boot.format(config_r, alive_r)]
+    status_r, status_w = os.pipe()
+    events = tempfile.TemporaryFile()  # nameless: the student's code cannot delete it
+    fcntl.fcntl(events.fileno(), fcntl.F_SETFL, fcntl.fcntl(events.fileno(), fcntl.F_GETFL) | os.O_APPEND)
+    fds = (config_r, alive_r, status_w, events.fileno())
+    boot = (f"import sys; sys.path.insert(0, {str(KIT_ROOT)!r}); "
+            f"from autograder.grading.child import main; main{fds}")
+    command = [sys.executable, "-I", "-B", "-u", "-c", boot]
     if options.isolation == NAMESPACES:
         command = [shutil.which("unshare") or "unshare", *UNSHARE_FLAGS, *command]
     try:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                pass_fds=(config_r, alive_r), cwd=private, env=_environment(private, options),
+                                pass_fds=fds, cwd=private, env=_environment(private, options),
                                 start_new_session=True)
     finally:
-        os.close(config_r)
-        os.close(alive_r)
-    with os.fdopen(config_w, "wb") as f:
-        f.write(json.dumps(config).encode())
+        for fd in (config_r, alive_r, status_w):
+            os.close(fd)
+    try:
+        with os.fdopen(config_w, "wb") as f:
+            f.write(json.dumps(config).encode())
+    except BrokenPipeError:
+        pass  # the child died before reading it: reported below as a failure to start
     log = CappedLog(limits.log_head_bytes, limits.log_tail_bytes)
     reader = threading.Thread(target=_drain, args=(proc.stdout, log), daemon=True)
     reader.start()
@@ -371,7 +384,12 @@ def run_attempt(private: Path, options: GradeOptions, checks: list[str] | None, 
             _kill(proc, members)
             proc.wait()
     reader.join(timeout=5)
-    events = _read_events(result_dir / "events.jsonl")
+    if not reader.is_alive():
+        proc.stdout.close()
+    status = _read_status(status_r)
+    with events:
+        events.seek(0)
+        streamed = _parse_events(events.read())
     results, provenance = None, {}
     if (result_dir / "results.json").is_file():
         try:
@@ -379,18 +397,33 @@ def run_attempt(private: Path, options: GradeOptions, checks: list[str] | None, 
         except (OSError, ValueError, KeyError, TypeError):
             results = None
     if not provenance:
-        provenance = next((e.get("provenance", {}) for e in events if e.get("event") == "ready"), {})
-    return Attempt(proc.returncode, killed, events, results, provenance, log.text(), peak_bytes / 2**20,
-                   peak_processes)
+        provenance = next((e.get("provenance", {}) for e in streamed if e.get("event") == "ready"), {})
+    returncode = proc.returncode
+    if "exit" in status:  # namespaces: PID 1 relays the grading process's own wait status
+        returncode = os.waitstatus_to_exitcode(int(status["exit"]))
+    return Attempt(returncode, killed, COLLECTED in status, status.get("error"), streamed, results, provenance,
+                   log.text(), peak_bytes / 2**20, peak_processes)
 
 
-def _read_events(path: Path) -> list[dict]:
+def _read_status(fd: int) -> dict[str, str]:
+    """The status pipe's lines (``collected``, ``error <why>``, ``exit <wait status>``) by their first word."""
+    data = b""
+    with os.fdopen(fd, "rb") as f:
+        os.set_blocking(fd, False)  # every writer is gone, unless an orphan inherited it: never wait for one
+        try:
+            data = f.read() or b""
+        except BlockingIOError:
+            pass
+    status = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        word, _, rest = line.partition(" ")
+        status[word] = rest
+    return status
+
+
+def _parse_events(data: bytes) -> list[dict]:
     events = []
-    try:
-        lines = path.read_bytes().splitlines()
-    except OSError:
-        return events
-    for line in lines:
+    for line in data.splitlines():
         try:
             event = json.loads(line)
         except ValueError:
@@ -433,21 +466,13 @@ def _crash_reason(attempt: Attempt, limits: Limits) -> tuple[str, str]:
     return CRASHED, f"ended with exit status {code} (os._exit() or an interpreter exit in the code?)"
 
 
-def _sandbox_failure(attempt: Attempt) -> str | None:
-    """The sandbox's own error, when the child failed before any student code could run."""
-    first = attempt.events[0] if attempt.events else {}
-    if attempt.returncode == SANDBOX_ERROR_EXIT and first.get("event") == "sandbox_error":
-        return first.get("error", "unknown error")
-    return None
-
-
-def _kit_failure(attempt: Attempt) -> str | None:
-    """pytest's usage or internal error before any check started: the kit cannot run this week."""
-    if any(e.get("event") == "start" for e in attempt.events):
-        return None
-    finished = [e for e in attempt.events if e.get("event") == "finished"]
-    if finished and finished[0].get("exit_status") in (3, 4, 5):
-        return attempt.log[-3000:].strip() or f"pytest exit status {finished[0]['exit_status']}"
+def _startup_failure(attempt: Attempt, week: str) -> Exception | None:
+    """The kit's or the machine's failure, known from the status pipe (no student code had run), if any."""
+    if attempt.setup_error is not None:
+        return SandboxError(f"the grading sandbox could not be set up: {attempt.setup_error}")
+    if not attempt.collected and attempt.killed is None:
+        return KitError(f"pytest could not collect the {week} checks (exit status {attempt.returncode}):\n"
+                        f"{attempt.log[-3000:].strip()}")
     return None
 
 
@@ -493,12 +518,9 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
         attempt = run_attempt(private, options, remaining, deadline, stop)
         if attempt.killed == "stopped":
             raise Stopped()
-        error = _sandbox_failure(attempt)
-        if error:
-            raise SandboxError(f"the grading sandbox could not be set up: {error}")
-        error = _kit_failure(attempt)
-        if error:
-            raise KitError(f"pytest could not run the {options.week} checks:\n{error}")
+        failure = _startup_failure(attempt, options.week)
+        if failure:
+            raise failure
         header = f"----- attempt {attempts}: the checks left after a crash -----\n" if attempts > 1 else ""
         logs.append(header + attempt.log)
         provenance = provenance or attempt.provenance

@@ -3,8 +3,8 @@
 For each student: copy the week's files to a private folder, grade the copy in
 the sandbox (:func:`.isolate.grade_copy`), then write the student's folder
 ``<out>/students/<student>/`` (``output.log``, plots, ``feedback.md`` and
-``feedback.html``, and ``results.json`` last) beside it and swap it in with one
-rename. A student whose folder holds a complete ``results.json`` for this
+``feedback.html``, and ``results.json`` last) beside it and swap it in (the old
+folder renamed aside first, so a reader sees one or the other). A student whose folder holds a complete ``results.json`` for this
 week, these checks and this very submission is skipped on the next run (unless
 ``regrade``), so a killed run picks up where it stopped. ``gradebook.csv`` is
 rewritten after every student; the summary at the end.
@@ -67,8 +67,11 @@ class Week:
     """What the spec says about the week being graded."""
 
     name: str
+    """Week folder, e.g. ``"week1"``."""
     files: list[str]
+    """The week's declared student files, e.g. ``["tensor_ops.py", "spiral.py"]``."""
     other_weeks: list[str]
+    """The other declared weeks (their folders are never taken for this one)."""
     titles: dict[str, str]
     """Exercise -> title."""
     declared: list[tuple[str, str, float, str]]
@@ -124,8 +127,8 @@ def _reusable(existing: StudentOutcome | None, week: Week, source: str) -> bool:
 def _invalid(found: Found, week: Week, source: str, message: str, options: GradeOptions) -> StudentOutcome:
     results = [not_run(week.name, exercise, check, points, visibility, f"not graded: {message}")
                for exercise, check, points, visibility in week.declared]
-    return StudentOutcome(found.student, week.name, INVALID_SUBMISSION, message, results, {}, source,
-                          list(week.files), settings=options.record())
+    return StudentOutcome(found.student, week.name, INVALID_SUBMISSION, message, results, source_sha256=source,
+                          missing_files=list(week.files), settings=options.record())
 
 
 def _copy_plots(plots: dict[Path, str], folder: Path) -> dict[str, str]:
@@ -183,8 +186,9 @@ def grade_student(found: Found, source: str, week: Week, options: BatchOptions, 
                            if len(copy.missing) == len(week.files) else f"missing {', '.join(copy.missing)}")
             result = StudentOutcome(found.student, week.name, graded.status,
                                     _message(graded.message, missing, *copy.notes), graded.results,
-                                    graded.provenance, source, copy.missing, {}, round(graded.seconds, 2),
-                                    graded.attempts, options.grade.record())
+                                    provenance=graded.provenance, source_sha256=source, missing_files=copy.missing,
+                                    seconds=round(graded.seconds, 2), attempts=graded.attempts,
+                                    settings=options.grade.record())
             write_text_atomically(graded.log, staging / "output.log")
             result.plots = _copy_plots(graded.plots, staging)
     finally:

@@ -41,6 +41,9 @@ HOSTILE = {
                   "        if os.fork() == 0:\n            time.sleep(20)\n            os._exit(0)\n"
                   "    time.sleep(20)\n"),
     "print_flood": "for _ in range(100_000):\n    print('spam ' * 40)\n",
+    "forges_kit_error": ("import os\nfor fd in range(3, 256):  # truncate every file it holds, then fake a kit error\n"
+                         "    try:\n        os.ftruncate(fd, 0)\n    except OSError:\n        pass\n"
+                         "print('ERROR: kit error: forged')\nos._exit(4)\n"),
     "deletes_cwd": ("import os, shutil\nhere = os.getcwd()\n"
                     "if 'dlkit-grade-' in here and os.path.basename(here) == 'week1':  # only ever a private copy\n"
                     "    shutil.rmtree(here)\n    print('deleted', here)\n"),
