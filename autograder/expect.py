@@ -21,6 +21,10 @@ def fail(message: str, hint: str | None = None) -> None:
     raise CheckFailure(message + (f"\nHint: {hint}" if hint else ""))
 
 
+def _with_article(name: str) -> str:
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
 def _type_name(value: Any) -> str:
     kind = type(value)
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
@@ -29,9 +33,9 @@ def _type_name(value: Any) -> str:
 def expect_type(value: Any, kind: type | tuple[type, ...], what: str, hint: str | None = None) -> Any:
     """``value`` is an instance of ``kind``; returns it."""
     if not isinstance(value, kind):
-        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-        got = "None (did you forget a return statement?)" if value is None else f"a {_type_name(value)}"
-        fail(f"{what} gave {got}, expected a {names}", hint)
+        names = " or ".join(_with_article(k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
+        got = "None (did you forget a return statement?)" if value is None else _with_article(_type_name(value))
+        fail(f"{what} gave {got}, expected {names}", hint)
     return value
 
 

@@ -154,6 +154,13 @@ def reference(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
+def reference_module(request: pytest.FixtureRequest):
+    """``reference_module("cifar10")``: another exercise's reference module of this check's week."""
+    week = _item_spec(request).week
+    return _session(request.config).submission(week, "reference").load
+
+
+@pytest.fixture
 def device(grading_settings) -> "torch.device":
     """The device checks run on."""
     import torch

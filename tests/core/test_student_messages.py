@@ -84,6 +84,7 @@ def test_check_failure_passes_through(tmp_path):
     [
         (None, "f(x) gave None (did you forget a return statement?), expected a Tensor"),
         ([1.0, 2.0], "f(x) gave a list, expected a Tensor"),
+        (3, "f(x) gave an int, expected a Tensor"),
         ("int", "f(x) gave dtype torch.int64, expected torch.float32"),
         ("shape", "f(x) gave shape (1, 2), expected (2,)"),
         ("values", "f(x) gave 3 at index [1] (expected 2; 1 of 2 values differ)"),
