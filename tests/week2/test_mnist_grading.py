@@ -174,3 +174,18 @@ def test_accuracy_as_percentage(graded):
     data = graded["accuracy_as_percentage"]
     assert _lost(data) == {"evaluate_loss_and_accuracy": 2}
     assert "a percentage; expected a fraction in [0, 1]" in _output(data, "evaluate_loss_and_accuracy")
+
+
+PARTIAL_MNIST = HAS_DATA and mnist_tensors(True)[0].shape[0] < 60_000
+
+
+@pytest.mark.skipif(not PARTIAL_MNIST, reason="needs a data root with fewer than 60,000 MNIST training images")
+def test_full_profile_says_it_needs_all_of_mnist(tmp_path):
+    results = tmp_path / "full.json"
+    run_autograder("-k", "week2 and mnist and fc_accuracy", "--profile", "full", submission=SOLUTIONS,
+                   results=results, env=ONE_THREAD)
+    data = json.loads(results.read_text())
+    assert _lost(data) == {"fc_accuracy": 2}
+    held = mnist_tensors(True)[0].shape[0]
+    assert _output(data, "fc_accuracy").startswith(
+        f"this profile trains on the full MNIST training set (60,000 images), but the data root holds {held:,}")
