@@ -108,16 +108,22 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     _libc_call("mount", enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
 
 
-def _mount_points() -> list[tuple[str, int]]:
-    """(mount point, ``nodev``/``noexec`` flags it has) for each mount this namespace sees."""
+PSEUDO_FILESYSTEMS = {"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs", "securityfs",
+                      "pstore", "bpf", "fusectl", "configfs", "hugetlbfs", "autofs", "binfmt_misc", "efivarfs"}
+"""Kernel interfaces rather than storage: writing there needs capabilities the grader has dropped."""
+
+
+def _mount_points() -> list[tuple[str, int, str]]:
+    """(mount point, ``nodev``/``noexec`` flags it has, filesystem type) for each mount this namespace sees."""
     points = []
     with open("/proc/self/mountinfo") as f:
         for line in f:
-            fields = line.split()
+            fields, _, rest = line.partition(" - ")
+            fields = fields.split()
             point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
             options = fields[5].split(",")
             keep = (MS_NOEXEC if "noexec" in options else 0) | (MS_NODEV if "nodev" in options else 0)
-            points.append((point, keep))
+            points.append((point, keep, rest.split()[0] if rest else ""))
     return points
 
 
@@ -130,11 +136,15 @@ def _sandbox_filesystem(config: dict) -> None:
     private, host_tmp = config["private"], config["host_tmp"]
     keep = [p for p in config["visible"] if os.path.exists(p)]
     held = {p: os.open(p, O_PATH) for p in [private, *keep] if _inside(p, host_tmp)}
-    for point, extra in _mount_points():
+    for point, extra, _ in _mount_points():
         try:
             _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | extra)
         except OSError:
-            pass  # some special mounts refuse; the folders that matter are checked below
+            pass  # some kernel interfaces refuse; every real file system is checked next
+    for point, _, fstype in _mount_points():  # fail closed: never grade on a writable machine
+        if fstype not in PSEUDO_FILESYSTEMS and os.path.isdir(point) and not os.statvfs(point).f_flag & os.ST_RDONLY:
+            raise OSError(f"{point} ({fstype}) is still writable after remounting read-only (a file open for "
+                          "writing there?)")
     _mount("dlkit-tmp", host_tmp, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
     for path, fd in held.items():
         os.makedirs(path, exist_ok=True)
@@ -151,9 +161,9 @@ def _sandbox_filesystem(config: dict) -> None:
     for path in sorted(config["hidden"], key=len, reverse=True):
         if os.path.isdir(path) and not any(_inside(p, path) for p in [private, *keep]):
             _mount("dlkit-hidden", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
-    for path in ["/", *keep, *(p for p in config["hidden"] if os.path.isdir(p))]:
-        if not os.statvfs(path).f_flag & os.ST_RDONLY:  # fail closed: never grade on a writable machine
-            raise OSError(f"{path} is still writable after remounting read-only (a file open for writing?)")
+    for path in [*keep, *(p for p in config["hidden"] if os.path.isdir(p))]:
+        if not os.statvfs(path).f_flag & os.ST_RDONLY:
+            raise OSError(f"{path} is still writable after remounting read-only")
 
 
 class _CapHeader(ctypes.Structure):
