@@ -72,6 +72,12 @@ def _session(config: pytest.Config) -> GradingSession:
 _SESSION_KEY = pytest.StashKey[GradingSession]()
 
 
+def recorded_results(config: pytest.Config) -> list[CheckResult]:
+    """The checks' results recorded so far in this run, in the order they finished."""
+    state = config.stash.get(_SESSION_KEY, None)
+    return state.results if state is not None else []
+
+
 def _graded_location(item: pytest.Item) -> tuple[str, str, str] | None:
     """(week, exercise, check) for an item that is a graded check, else None."""
     path = Path(str(item.path)).resolve()

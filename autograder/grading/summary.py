@@ -65,12 +65,14 @@ def write_histogram(outcomes: list[StudentOutcome], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     maximum = max((o.max_score for o in outcomes), default=0) or 1
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
     try:
         ax.hist([o.score for o in outcomes], bins=min(20, max(1, int(maximum))), range=(0, maximum),
                 color="#4a7ab7", edgecolor="white")
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # students come whole
         ax.set(xlabel=f"total score (out of {maximum:g})", ylabel="students",
                title=f"{outcomes[0].week if outcomes else ''} scores, {len(outcomes)} students")
         fig.tight_layout()
