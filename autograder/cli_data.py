@@ -10,7 +10,7 @@ from .data.download import download
 from .data.errors import DataError
 from .data.link import link
 from .data.root import ENV_VAR, data_root
-from .data.status import PRESENT, format_status, status
+from .data.status import USABLE, format_status, status
 
 DATA_ROOT_HELP = f"data folder to use (default: ${ENV_VAR} if set, else <kit>/data_cache)"
 
@@ -34,7 +34,7 @@ def _print_status(root: str | None) -> int:
     rows = status(root)
     print(f"data root: {data_root(root)}")
     print(format_status(rows))
-    return 0 if all(r.state == PRESENT for r in rows) else 1
+    return 0 if all(r.state in USABLE for r in rows) else 1
 
 
 def run_status(args: argparse.Namespace) -> int:

@@ -10,7 +10,10 @@ from .cache import load_tensors
 from .errors import DataError, DataNotFoundError
 from .root import data_root
 
-PRESENT, MISSING, CORRUPT = "present", "missing", "corrupt"
+PRESENT, PARTIAL, MISSING, CORRUPT = "present", "partial", "missing", "corrupt"
+USABLE = (PRESENT, PARTIAL)
+OFFICIAL_COUNTS = {("mnist", True): 60_000, ("mnist", False): 10_000, ("cifar10", True): 50_000, ("cifar10", False): 10_000}
+"""Images in each official split; fewer is a usable but partial copy."""
 
 _SETS = (
     ("MNIST", "mnist", mnist.mnist_folder),
@@ -27,7 +30,7 @@ class StatusRow:
     split: str
     """`train` or `test`."""
     state: str
-    """`present`, `missing` or `corrupt`."""
+    """`present`, `partial` (fewer images than the official split), `missing` or `corrupt`."""
     count: int | None
     """Number of images when present, else None."""
     path: Path
@@ -56,7 +59,14 @@ def status(root: str | Path | None = None) -> list[StatusRow]:
             except DataError as e:
                 rows.append(StatusRow(display, split, CORRUPT, None, path, str(e)))
             else:
-                rows.append(StatusRow(display, split, PRESENT, int(images.shape[0]), path))
+                count, official = int(images.shape[0]), OFFICIAL_COUNTS[(name, train)]
+                if count < official:
+                    detail = (f"{count:,} of the official {official:,} images. The quick profile's checks run on it; "
+                              f"course-length (full profile) figures need the whole split: "
+                              f"`dlkit data download {name} --force`.")
+                    rows.append(StatusRow(display, split, PARTIAL, count, path, detail))
+                else:
+                    rows.append(StatusRow(display, split, PRESENT, count, path))
     return rows
 
 

@@ -26,10 +26,10 @@ def test_status_prints_table_and_fails_when_something_is_missing(tmp_path, capsy
     write_mnist(tmp_path, train=True)
     assert run("data", "status", "--data-root", str(tmp_path)) == 1
     out = capsys.readouterr().out
-    assert f"data root: {tmp_path}" in out and "MNIST     train  present  6" in out
+    assert f"data root: {tmp_path}" in out and "MNIST     train  partial  6" in out
 
 
-def test_status_succeeds_when_all_present(tmp_path, capsys):
+def test_status_succeeds_when_all_present_even_if_partial(tmp_path, capsys):
     write_mnist(tmp_path, train=True)
     write_mnist(tmp_path, train=False)
     write_cifar(tmp_path)

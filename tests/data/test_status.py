@@ -1,5 +1,5 @@
 from autograder.data import format_status, mnist, status
-from autograder.data.status import CORRUPT, MISSING, PRESENT
+from autograder.data.status import CORRUPT, MISSING, PARTIAL, PRESENT
 from tests.data.data_builders import write_mnist
 
 
@@ -11,7 +11,7 @@ def test_rows_for_present_corrupt_and_missing(tmp_path):
     rows = status(tmp_path)
     summary = [(r.dataset, r.split, r.state, r.count) for r in rows]
     assert summary == [
-        ("MNIST", "train", PRESENT, 6),
+        ("MNIST", "train", PARTIAL, 6),
         ("MNIST", "test", CORRUPT, None),
         ("CIFAR-10", "train", MISSING, None),
         ("CIFAR-10", "test", MISSING, None),
@@ -25,8 +25,9 @@ def test_table_lists_every_row_then_the_problems(tmp_path):
     text = format_status(status(tmp_path))
     lines = text.splitlines()
     assert lines[0].split() == ["data", "set", "split", "state", "images", "path"]
-    assert lines[1].split()[:4] == ["MNIST", "train", "present", "6"]
+    assert lines[1].split()[:4] == ["MNIST", "train", "partial", "6"]
     assert lines[2].split()[:4] == ["MNIST", "test", "missing", "-"]
     assert len({line.index(str(tmp_path)) for line in lines[1:5]}) == 1
     assert "MNIST test is missing: MNIST not found under" in text
-    assert "CIFAR-10 train is missing" in text and "MNIST train is" not in text
+    assert "CIFAR-10 train is missing" in text
+    assert "MNIST train is partial: 6 of the official 60,000 images" in text
