@@ -27,6 +27,16 @@ def _student_frames(tb, student_dir: Path) -> list[traceback.FrameSummary]:
     return frames
 
 
+def _qualified_name(tb, frame: traceback.FrameSummary) -> str:
+    """``Class.method`` for the code of ``frame`` (Python 3.11+), else its plain name."""
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename == frame.filename and tb.tb_lineno == frame.lineno and code.co_name == frame.name:
+            return getattr(code, "co_qualname", code.co_name)
+        tb = tb.tb_next
+    return frame.name
+
+
 def _first_line(message: str, limit: int = 300) -> str:
     text = message.strip().splitlines()[0] if message.strip() else ""
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -43,11 +53,11 @@ def describe(error: BaseException, student_dir: Path) -> str:
     frames = _student_frames(error.__traceback__, student_dir)
     if isinstance(error, NotImplementedError) and frames:
         frame = frames[-1]
-        return f"not implemented yet: {frame.name} in {Path(frame.filename).name}"
+        return f"not implemented yet: {_qualified_name(error.__traceback__, frame)} in {Path(frame.filename).name}"
     summary = f"{type(error).__name__}: {_first_line(str(error))}".rstrip(": ")
     if not frames:
         return summary
     frame = frames[-1]
-    location = f"{Path(frame.filename).name}, line {frame.lineno}, in {frame.name}"
+    location = f"{Path(frame.filename).name}, line {frame.lineno}, in {_qualified_name(error.__traceback__, frame)}"
     source = f"\n    {frame.line.strip()}" if frame.line else ""
     return f"your code raised {summary}\n  at {location}{source}"

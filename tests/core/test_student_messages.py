@@ -65,6 +65,15 @@ def test_not_implemented_names_function_and_file(tmp_path):
     assert message == "not implemented yet: f in ops.py"
 
 
+def test_not_implemented_in_a_method_names_its_class(tmp_path):
+    _write(tmp_path / "week1", "ops.py", "class Net:\n    def __init__(self):\n        raise NotImplementedError()\n"
+                                         "def f():\n    return Net()\n")
+    module = Submission(tmp_path, "week1").load("ops")
+    with pytest.raises(NotImplementedError) as error:
+        module.f()
+    assert describe(error.value, tmp_path / "week1") == "not implemented yet: Net.__init__ in ops.py"
+
+
 def test_exception_in_student_code_shows_their_line_only(tmp_path):
     message = _raise_from_student(tmp_path, "import torch\ndef f():\n    return torch.ones(2, 3) @ torch.ones(2, 3)\n")
     assert message.startswith("your code raised RuntimeError: mat1 and mat2 shapes cannot be multiplied")
