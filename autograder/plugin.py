@@ -104,7 +104,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         state = _session(config)
         import torch
 
+        from autograder.acceleration import make_deterministic
+
         torch.set_num_threads(state.settings.threads)
+        make_deterministic(torch.device(state.settings.device))
         if graded == len(items):
             if config.option.tbstyle == "auto":
                 config.option.tbstyle = "no"
