@@ -500,6 +500,11 @@ def _fail(done: dict, exercise: str, check: str, message: str) -> None:
     done[(exercise, check)] = CheckResult("", exercise, check, 0.0, 0.0, "failed", message, 0)
 
 
+STARTUP_RETRIES = 2
+"""Fresh tries after a child that failed before any student code ran (``unshare`` has been seen to fail
+now and then with "sigprocmask unblock failed"); a failure that persists stops the batch."""
+
+
 def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | None = None) -> Graded:
     """Grade ``private/sub/<week>`` under ``options``; every declared check of the week gets a result."""
     stop = stop or threading.Event()
@@ -512,7 +517,7 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
     remaining: list[str] | None = None  # None: the whole week
     crashes: Counter = Counter()
     status, problems, provenance, logs, plots = GRADED, [], {}, [], {}
-    attempts = 0
+    attempts = startup_failures = 0
     while True:
         attempts += 1
         attempt = run_attempt(private, options, remaining, deadline, stop)
@@ -520,6 +525,10 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
             raise Stopped()
         failure = _startup_failure(attempt, options.week)
         if failure:
+            if startup_failures < STARTUP_RETRIES and time.monotonic() < deadline:
+                startup_failures += 1
+                attempts -= 1  # no student code ran: this try does not count
+                continue
             raise failure
         header = f"----- attempt {attempts}: the checks left after a crash -----\n" if attempts > 1 else ""
         logs.append(header + attempt.log)

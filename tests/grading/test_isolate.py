@@ -49,3 +49,42 @@ def test_only_the_status_pipe_can_blame_the_kit():
     assert isinstance(_startup_failure(attempt(4, collected=False, log="ERROR: kit error"), "week1"), KitError)
     assert _startup_failure(attempt(4, log="ERROR: kit error"), "week1") is None  # a student can print that
     assert _startup_failure(attempt(-9, killed="timeout", collected=False), "week1") is None
+
+
+def _flaky_then(real_attempt, failures: int):
+    """A ``run_attempt`` whose first ``failures`` calls fail before any student code runs."""
+    calls = []
+
+    def run(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= failures:
+            return attempt(1, collected=False, log="unshare: sigprocmask unblock failed: Invalid argument")
+        return real_attempt(*args, **kwargs)
+
+    return run, calls
+
+
+@pytest.mark.parametrize("failures, survives", [(2, True), (3, False)])
+def test_a_sandbox_that_fails_before_student_code_is_tried_again(monkeypatch, tmp_path, failures, survives):
+    from autograder.grading import isolate
+
+    ok = attempt(0)
+    ok.results = []
+    run, calls = _flaky_then(lambda *a, **k: ok, failures)
+    monkeypatch.setattr(isolate, "run_attempt", run)
+    monkeypatch.setattr(isolate, "declared_checks", lambda week: [])
+    options = isolate.GradeOptions.__new__(isolate.GradeOptions)
+    object.__setattr__(options, "limits", Limits(timeout_s=60))
+    object.__setattr__(options, "week", "week1")
+    if survives:
+        try:
+            isolate.grade_copy(tmp_path, options)
+        except KitError:
+            pytest.fail("a startup failure that went away on retry stopped the batch")
+        except Exception:  # noqa: BLE001 - what happens after a successful start is not this test's concern
+            pass
+        assert len(calls) == failures + 1
+    else:
+        with pytest.raises(KitError, match="sigprocmask"):
+            isolate.grade_copy(tmp_path, options)
+        assert len(calls) == isolate.STARTUP_RETRIES + 1
