@@ -7,7 +7,8 @@ the student's call as the student wrote it, e.g. ``"matvec(m, v)"``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -132,3 +133,22 @@ def expect_gradients_reach(module: torch.nn.Module, what: str, hint: str | None 
              hint or "is every layer used in forward(), and is nothing detached or wrapped in torch.no_grad()?")
     if zero:
         fail(f"after loss.backward(), {what} has an all-zero gradient for: {', '.join(zero)}", hint)
+
+
+def call_student(submission: Any, what: str, function: Callable, *args: Any, hint: str | None = None,
+                 **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``, where the student's code runs; returns its result.
+
+    An exception from the student's code becomes one :class:`CheckFailure` starting with ``what``
+    ("what: your code raised ... at file.py, line N"), described against ``submission`` (a
+    ``Submission`` or the folder of the student's files). A :class:`CheckFailure` or a
+    ``NotImplementedError`` (reported as "not implemented yet: ...") passes through unchanged.
+    """
+    from autograder.failures import describe   # failures imports this module
+
+    try:
+        return function(*args, **kwargs)
+    except (CheckFailure, NotImplementedError):
+        raise
+    except Exception as error:  # the student's code may raise anything
+        fail(f"{what}: {describe(error, Path(getattr(submission, 'folder', submission)))}", hint)

@@ -1,4 +1,4 @@
-"""Helpers for the kit's own tests: run the autograder as a student would, build submissions."""
+"""Helpers for the kit's own tests: run the autograder as a student would, build submissions, read results."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from autograder.data import DataError
 from autograder.settings import KIT_ROOT
+from autograder.spec import load_spec
+
+SOLUTIONS = KIT_ROOT / "solutions"
+ASSIGNMENTS = KIT_ROOT / "assignments"
+ONE_THREAD = {"DLKIT_THREADS": "1"}  # two graders at a time on a 2-core machine
 
 
 def run_autograder(*args: str, submission: Path | None = None, results: Path | None = None,
@@ -24,13 +32,31 @@ def run_autograder(*args: str, submission: Path | None = None, results: Path | N
     return subprocess.run(command, cwd=KIT_ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
-def grade(selection: str, submission: Path, tmp_path: Path, **kwargs) -> dict:
-    """Grade ``submission`` for the checks selected by ``-k selection``; returns the results JSON."""
-    results = tmp_path / f"results-{abs(hash((selection, str(submission))))}.json"
+def grade_into(results: Path, selection: str, submission: Path, **kwargs) -> dict:
+    """Grade ``submission`` for the checks selected by ``-k selection``, writing the results JSON to
+    ``results``; returns it. ``kwargs`` go to :func:`run_autograder` (``env``, ``timeout``)."""
     proc = run_autograder("-k", selection, submission=submission, results=results, **kwargs)
     if not results.exists():
         raise AssertionError(f"no results written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return json.loads(results.read_text())
+
+
+def grade(selection: str, submission: Path, tmp_path: Path, **kwargs) -> dict:
+    """Grade ``submission`` for the checks selected by ``-k selection``; returns the results JSON."""
+    results = tmp_path / f"results-{abs(hash((selection, str(submission))))}.json"
+    return grade_into(results, selection, submission, **kwargs)
+
+
+def grade_all(runs: dict[str, tuple[Path, str]], root: Path, env: dict | None = ONE_THREAD,
+              workers: int = 2) -> dict[str, dict]:
+    """Grade every ``name -> (submission, selection)``, ``workers`` at a time; results JSON by name.
+
+    Each run writes ``root/<name>.json``.
+    """
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {name: pool.submit(grade_into, root / f"{name}.json", selection, folder, env=env)
+                   for name, (folder, selection) in runs.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def copy_week(source_root: Path, week: str, destination: Path) -> Path:
@@ -45,3 +71,50 @@ def patch_file(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not found in {path}"
     path.write_text(text.replace(old, new))
+
+
+def patched_week(week: str, file: str, patches: Iterable[tuple[str, str]], destination: Path,
+                 source_root: Path = SOLUTIONS) -> Path:
+    """``source_root/week`` copied into ``destination`` with each ``(old, new)`` applied to ``week/file``;
+    returns ``destination`` (a submission folder)."""
+    folder = copy_week(source_root, week, destination)
+    for old, new in patches:
+        patch_file(folder / week / file, old, new)
+    return folder
+
+
+def has_data(load: Callable[[bool], object]) -> bool:
+    """Whether ``load(True)`` (``mnist_tensors``, ``cifar10_tensors``) finds its training split."""
+    try:
+        load(True)
+        return True
+    except DataError:
+        return False
+
+
+# ---------------------------------------------------------------- reading results JSON
+
+
+def _check_id(test: dict, full_ids: bool) -> str:
+    return test["name"] if full_ids else test["name"].split("/")[-1]
+
+
+def checks_by_name(data: dict, full_ids: bool = False) -> dict[str, dict]:
+    """Check name (``"concat_rows"``; with ``full_ids``, ``"week1/tensor_ops/concat_rows"``) -> its entry."""
+    return {_check_id(t, full_ids): t for t in data["tests"]}
+
+
+def lost_points(data: dict, full_ids: bool = False) -> dict[str, float]:
+    """Check name -> points lost, for every check that did not get full marks."""
+    return {_check_id(t, full_ids): t["max_score"] - t["score"] for t in data["tests"] if t["score"] < t["max_score"]}
+
+
+def check_output(data: dict, check: str) -> str:
+    """The student-facing output of the check named ``check`` (its last id segment)."""
+    return checks_by_name(data)[check]["output"]
+
+
+def declared_points(week: str, exercise: str, *checks: str) -> dict[str, float]:
+    """Check name -> its points in ``exercises.toml``, for ``checks`` of ``week/exercise``."""
+    declared = load_spec()[week][exercise].checks
+    return {check: declared[check].points for check in checks}

@@ -13,7 +13,6 @@ accuracy with the kit's own loop, on uint8 tensors batched by ``autograder.batch
 from __future__ import annotations
 
 import copy
-import functools
 import numbers
 
 import numpy as np
@@ -23,29 +22,19 @@ from PIL import Image
 from torch import nn
 from torchvision import transforms
 
-from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, TensorBatches, subset
-from autograder.data import CIFAR10_CLASSES, cifar10_tensors
+from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, TensorBatches
+from autograder.data import CIFAR10_CLASSES
 from autograder.expect import (
-    CheckFailure, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_shape,
+    call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_shape,
     expect_tensor, expect_tensor_like, expect_type, fail,
 )
-from autograder.failures import describe
+from autograder.learning import cifar10_subset, measure_accuracy
 
 NAMES = ("Net", "train_transform", "test_transform", "train", "evaluate", "per_class_accuracy")
 NET_PARAMETERS = 62006
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _call(submission, what: str, function, *args, hint: str | None = None):
-    """``function(*args)``; an exception from the student's code becomes one message starting with ``what``."""
-    try:
-        return function(*args)
-    except (CheckFailure, NotImplementedError):
-        raise
-    except Exception as error:  # the student's code may raise anything
-        fail(f"{what}: {describe(error, submission.folder)}", hint)
 
 
 def _as_float(value, what: str) -> float:
@@ -58,7 +47,7 @@ def _as_float(value, what: str) -> float:
 
 
 def _net(student, submission, device) -> nn.Module:
-    return expect_type(_call(submission, "Net()", student.Net), nn.Module, "Net()").to(device)
+    return expect_type(call_student(submission, "Net()", student.Net), nn.Module, "Net()").to(device)
 
 
 def _random_batches(n: int, batch_size: int, seed: int, device, classes: int = 10) -> TensorBatches:
@@ -132,24 +121,7 @@ def _kit_train(model, batches, epochs: int, lr: float, loss_fn=F.cross_entropy, 
     return epoch_losses
 
 
-def measure_accuracy(model: nn.Module, batches) -> float:
-    """The kit's test loop: accuracy of ``model`` on ``batches``, in eval mode, without gradients."""
-    model.eval()
-    correct, seen = 0, 0
-    with torch.no_grad():
-        for images, labels in batches:
-            correct += (model(images).argmax(dim=1) == labels).sum().item()
-            seen += labels.shape[0]
-    return correct / seen
-
-
 # ---------------------------------------------------------------- learning under a budget
-
-
-@functools.lru_cache(maxsize=4)
-def _split(train: bool, n: int, seed: int, root) -> tuple[torch.Tensor, torch.Tensor]:
-    images, labels = cifar10_tensors(train, root)
-    return subset(images, labels, n, seed)
 
 
 def describe_budget(budget: dict) -> str:
@@ -163,8 +135,8 @@ def train_and_test(module, budget: dict, device, root=None) -> float:
     accuracy measured by :func:`measure_accuracy`. Seeded by ``budget["seed"]`` alone.
     """
     seed = budget["seed"]
-    train_x, train_y = _split(True, budget["train_images"], seed, root)
-    test_x, test_y = _split(False, budget["test_images"], seed, root)
+    train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
+    test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
     torch.manual_seed(seed)
     model = module.Net().to(device)
     batches = TensorBatches(train_x, train_y, budget["batch_size"], CIFAR10_MEAN, CIFAR10_STD,
@@ -187,7 +159,7 @@ def test_names(student):
 def test_net_logits(student, submission, device):
     model = _net(student, submission, device)
     what = "Net() on a (5, 3, 32, 32) batch"
-    out = expect_tensor(_call(submission, what, model, torch.randn(5, 3, 32, 32, device=device)), what)
+    out = expect_tensor(call_student(submission, what, model, torch.randn(5, 3, 32, 32, device=device)), what)
     expect_dtype(out, torch.float32, what)
     expect_shape(out, (5, 10), what)
     sums = out.detach().double().exp().sum(dim=1)
@@ -220,7 +192,7 @@ def test_net_matches_reference(student, submission, reference, device):
              "keep the tutorial's layer names and sizes.")
     x = torch.randn(6, 3, 32, 32, device=device)
     call = "Net() with the reference's weights, on a (6, 3, 32, 32) batch"
-    out = _call(submission, call, mine, x)
+    out = call_student(submission, call, mine, x)
     with torch.no_grad():
         expected = reference_model(x)
     if isinstance(out, torch.Tensor) and out.shape == expected.shape and out.dtype == expected.dtype:
@@ -234,7 +206,7 @@ def test_net_matches_reference(student, submission, reference, device):
 
 def test_gradients_reach_every_parameter(student, submission, device):
     model = _net(student, submission, device)
-    out = _call(submission, "Net()", model, torch.randn(16, 3, 32, 32, device=device))
+    out = call_student(submission, "Net()", model, torch.randn(16, 3, 32, 32, device=device))
     F.cross_entropy(out, torch.randint(0, 10, (16,), device=device)).backward()
     expect_gradients_reach(model, "Net()")
 
@@ -242,15 +214,15 @@ def test_gradients_reach_every_parameter(student, submission, device):
 def test_train_transform_follows_course(student, submission):
     course = transforms.Compose([transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)])
     image = _random_image(0)
-    transform = _call(submission, "train_transform()", student.train_transform)
-    out = _call(submission, "train_transform()(image)", transform, image)
+    transform = call_student(submission, "train_transform()", student.train_transform)
+    out = call_student(submission, "train_transform()(image)", transform, image)
     expect_tensor_like(out, course(image), "train_transform() applied to a 32x32 RGB PIL image", atol=1e-6,
                        hint="ToTensor() then Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).")
 
 
 def test_test_normalisation_matches_training(student, submission):
-    train_t = _call(submission, "train_transform()", student.train_transform)
-    test_t = _call(submission, "test_transform()", student.test_transform)
+    train_t = call_student(submission, "train_transform()", student.train_transform)
+    test_t = call_student(submission, "test_transform()", student.test_transform)
     train_n, test_n = _normalizations(train_t), _normalizations(test_t)
     hint = "normalise test images with the same Normalize(mean, std) as training images."
     if train_n and not test_n:
@@ -263,13 +235,13 @@ def test_test_normalisation_matches_training(student, submission):
              f"mean {train_mean}, std {train_std}: the model would see test images on a different scale than "
              "it was trained on", hint)
     image = _random_image(1)
-    out = expect_tensor(_call(submission, "test_transform()(image)", test_t, image), "test_transform()(image)")
-    if not torch.equal(out, _call(submission, "test_transform()(image)", test_t, image)):
+    out = expect_tensor(call_student(submission, "test_transform()(image)", test_t, image), "test_transform()(image)")
+    if not torch.equal(out, call_student(submission, "test_transform()(image)", test_t, image)):
         fail("test_transform() gave different results for the same image, expected a deterministic transform",
              "keep random augmentation out of the test transform.")
     if not train_n:
         torch.manual_seed(0)
-        train_out = expect_tensor(_call(submission, "train_transform()(image)", train_t, image),
+        train_out = expect_tensor(call_student(submission, "train_transform()(image)", train_t, image),
                                   "train_transform()(image)")
         if train_out.shape == out.shape and not torch.allclose(train_out, out, atol=1e-6):
             fail(f"test_transform() and train_transform() turn the same image into different values "
@@ -289,7 +261,8 @@ def test_train_matches_reference(student, submission, device):
 
     model = copy.deepcopy(initial)
     call = f"train(model, loader, epochs={epochs}, device, lr={lr})"
-    result = _call(submission, call, student.train, model, _random_batches(96, 32, 3, device), epochs, device, lr)
+    result = call_student(submission, call, student.train, model, _random_batches(96, 32, 3, device), epochs, device,
+                          lr)
     if isinstance(result, torch.Tensor):
         result = result.tolist()
     result = expect_type(result, (list, tuple), call)
@@ -324,8 +297,8 @@ def test_evaluate_accuracy(student, submission, device):
     torch.manual_seed(1)
     model = _small_classifier().to(device)
     call = "evaluate(model, loader, device)"
-    accuracy = _as_float(_call(submission, call, student.evaluate, model, _random_batches(150, 64, 4, device), device),
-                         call)
+    accuracy = _as_float(call_student(submission, call, student.evaluate, model, _random_batches(150, 64, 4, device),
+                                      device), call)
     expected = measure_accuracy(model, _random_batches(150, 64, 4, device))
     if abs(accuracy - 100 * expected) < 1e-6 and expected > 0:
         fail(f"{call} gave {accuracy:.4g}, a percentage; expected a fraction in [0, 1]: {expected:.4g}")
@@ -338,7 +311,7 @@ def test_evaluate_accuracy(student, submission, device):
 def test_evaluate_eval_mode_without_gradients(student, submission, device):
     recorder = _Recorder().to(device)
     recorder.train()
-    _call(submission, "evaluate(model, loader, device)", student.evaluate, recorder,
+    call_student(submission, "evaluate(model, loader, device)", student.evaluate, recorder,
           _random_batches(64, 32, 5, device), device)
     if not recorder.modes:
         fail("evaluate(model, loader, device) never ran the model, expected one forward pass per batch")
@@ -357,7 +330,7 @@ def test_per_class_accuracy(student, submission, device):
         model[-1].bias.zero_()
     call = "per_class_accuracy(model, loader, device)"
     # Labels 0..8 only: 'truck' has no images and must be reported as 0.0.
-    result = _call(submission, call, student.per_class_accuracy, model,
+    result = call_student(submission, call, student.per_class_accuracy, model,
                    _random_batches(400, 64, 6, device, classes=9), device)
     result = expect_type(result, dict, call)
     if list(result) != list(CIFAR10_CLASSES):
@@ -382,5 +355,5 @@ def test_per_class_accuracy(student, submission, device):
 def test_net_accuracy(student, submission, exercise, profile, device, data_root):
     budget = exercise.budget(profile)
     threshold = exercise.threshold("net_accuracy", profile)
-    accuracy = _call(submission, "training your Net", train_and_test, student, budget, device, data_root)
+    accuracy = call_student(submission, "training your Net", train_and_test, student, budget, device, data_root)
     expect_at_least(accuracy, threshold, f"the test accuracy of your Net after {describe_budget(budget)},")

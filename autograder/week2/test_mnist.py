@@ -24,10 +24,9 @@ from torch import nn
 from autograder.batches import MNIST_MEAN, MNIST_STD, TensorBatches, subset
 from autograder.data import mnist_tensors
 from autograder.expect import (
-    CheckFailure, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach,
+    call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach,
     expect_shape, expect_tensor, expect_tensor_like, expect_type, fail,
 )
-from autograder.failures import describe
 
 NAMES = ("FC2Layer", "CNN", "count_parameters", "permute_pixels", "train_epoch", "evaluate")
 COURSE_FC = (784, 8, 10)        # FC2Layer(input_size, n_hidden, output_size)
@@ -40,23 +39,13 @@ PIXELS = 784
 # ---------------------------------------------------------------- helpers
 
 
-def _call(submission, what: str, function, *args, hint: str | None = None):
-    """``function(*args)``; an exception from the student's code becomes one message starting with ``what``."""
-    try:
-        return function(*args)
-    except (CheckFailure, NotImplementedError):
-        raise
-    except Exception as error:  # the student's code may raise anything
-        fail(f"{what}: {describe(error, submission.folder)}", hint)
-
-
 def _signature(name: str, args: tuple) -> str:
     return f"{name}({', '.join(map(str, args))})"
 
 
 def _build(student, submission, name: str, args: tuple, device) -> nn.Module:
     what = _signature(name, args)
-    model = expect_type(_call(submission, what, getattr(student, name), *args), nn.Module, what)
+    model = expect_type(call_student(submission, what, getattr(student, name), *args), nn.Module, what)
     return model.to(device)
 
 
@@ -209,7 +198,7 @@ def _accuracy(student, submission, kind: str, permuted: bool, exercise, profile:
     key = (id(student), kind, permuted, profile, str(device), str(root))
     if key not in _ACCURACIES:
         what = f"training your {'FC2Layer' if kind == 'fc' else 'CNN'}" + (" on permuted pixels" if permuted else "")
-        _ACCURACIES[key] = _call(submission, what, train_and_test, student, kind, permuted, budget, device, root)
+        _ACCURACIES[key] = call_student(submission, what, train_and_test, student, kind, permuted, budget, device, root)
     return _ACCURACIES[key]
 
 
@@ -227,7 +216,7 @@ def test_fc2layer_log_probabilities(student, submission, device):
     for args, shape in ((COURSE_FC, (5, 1, 28, 28)), ((100, 7, 3), (4, 1, 10, 10))):
         model = _build(student, submission, "FC2Layer", args, device)
         what = f"{_signature('FC2Layer', args)} on a {shape} batch"
-        out = _call(submission, what, model, torch.randn(shape, device=device),
+        out = call_student(submission, what, model, torch.randn(shape, device=device),
                     hint="flatten each image to input_size values: x.view(x.shape[0], -1).")
         _expect_log_probabilities(out, shape[0], args[2], what)
 
@@ -235,7 +224,7 @@ def test_fc2layer_log_probabilities(student, submission, device):
 def test_cnn_log_probabilities(student, submission, device):
     model = _build(student, submission, "CNN", COURSE_CNN, device)
     what = f"{_signature('CNN', COURSE_CNN)} on a (5, 1, 28, 28) batch"
-    out = _call(submission, what, model, torch.randn(5, 1, 28, 28, device=device))
+    out = call_student(submission, what, model, torch.randn(5, 1, 28, 28, device=device))
     _expect_log_probabilities(out, 5, 10, what)
 
 
@@ -247,7 +236,7 @@ def test_count_parameters(student, submission, reference):
         (reference.CNN(*COURSE_CNN), 6422, "the reference CNN(784, 6, 10)"),
     ]
     for model, expected, label in cases:
-        got = _call(submission, f"count_parameters({label})", student.count_parameters, model)
+        got = call_student(submission, f"count_parameters({label})", student.count_parameters, model)
         expect_equal(got, expected, f"count_parameters({label})",
                      hint="add up p.numel() over model.parameters(): weights and biases alike.")
 
@@ -275,7 +264,7 @@ def _expect_matches_reference(student, submission, reference, name, args, side, 
     _load_reference_weights(mine, reference_model, what)
     x = torch.randn(6, 1, side, side, device=device)
     call = f"{what} with the reference's weights, on a (6, 1, {side}, {side}) batch"
-    out = _call(submission, call, mine, x,
+    out = call_student(submission, call, mine, x,
                 hint="compute the flattened size from input_size and n_feature (or use x.flatten(1)); "
                      "6*4*4 = 96 holds only for 28x28 images with 6 features." if name == "CNN" else None)
     with torch.no_grad():
@@ -301,7 +290,7 @@ def test_gradients_reach_every_parameter(student, submission, device):
     for name, args in (("FC2Layer", COURSE_FC), ("CNN", COURSE_CNN)):
         model = _build(student, submission, name, args, device)
         what = _signature(name, args)
-        out = _call(submission, what, model, torch.randn(16, 1, 28, 28, device=device))
+        out = call_student(submission, what, model, torch.randn(16, 1, 28, 28, device=device))
         F.nll_loss(out, torch.randint(0, 10, (16,), device=device)).backward()
         expect_gradients_reach(model, what)
 
@@ -310,7 +299,7 @@ def test_permute_pixels(student, submission):
     images = torch.randn(5, 1, 28, 28)
     before = images.clone()
     perm = torch.randperm(PIXELS)
-    out = _call(submission, "permute_pixels(images, perm)", student.permute_pixels, images, perm)
+    out = call_student(submission, "permute_pixels(images, perm)", student.permute_pixels, images, perm)
     expected = _kit_permute(before, perm)
     out = expect_tensor(out, "permute_pixels(images, perm)")
     if out.shape == expected.shape and torch.equal(out, _kit_permute(before, _inverse(perm))):
@@ -358,7 +347,7 @@ def test_train_epoch_permutes_every_batch(student, submission, device):
         recorder = _Recorder().to(device)
         optimizer = torch.optim.SGD(recorder.parameters(), lr=0.01)
         call = "train_epoch(model, loader, optimizer, device" + (", perm)" if p is not None else ")")
-        _call(submission, call, student.train_epoch, recorder, _random_batches(96, 32, 1, device), optimizer,
+        call_student(submission, call, student.train_epoch, recorder, _random_batches(96, 32, 1, device), optimizer,
               device, p)
         _expect_saw(recorder, _random_batches(96, 32, 1, device), p, call)
 
@@ -368,7 +357,7 @@ def test_evaluate_permutes_every_batch(student, submission, device):
     for p in (None, perm):
         recorder = _Recorder().to(device)
         call = "evaluate(model, loader, device" + (", perm)" if p is not None else ")")
-        _call(submission, call, student.evaluate, recorder, _random_batches(96, 32, 2, device), device, p)
+        call_student(submission, call, student.evaluate, recorder, _random_batches(96, 32, 2, device), device, p)
         _expect_saw(recorder, _random_batches(96, 32, 2, device), p, call)
 
 
@@ -383,7 +372,7 @@ def test_train_epoch_matches_reference(student, submission, device):
 
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
     call = "train_epoch(model, loader, optimizer, device)"
-    result = _call(submission, call, student.train_epoch, model, _random_batches(128, 32, 3, device),
+    result = call_student(submission, call, student.train_epoch, model, _random_batches(128, 32, 3, device),
                    optimizer, device)
     loss = _as_float(result, call)
     expected_loss, expected_model = run()
@@ -416,7 +405,7 @@ def test_evaluate_loss_and_accuracy(student, submission, device):
         return _random_batches(150, 64, 4, device)     # batches of 64, 64 and 22 images
 
     call = "evaluate(model, loader, device)"
-    result = _call(submission, call, student.evaluate, model, batches(), device)
+    result = call_student(submission, call, student.evaluate, model, batches(), device)
     result = expect_type(result, tuple, call)
     if len(result) != 2:
         fail(f"{call} gave a tuple of {len(result)} values, expected (mean loss per sample, accuracy)")
@@ -449,7 +438,7 @@ def test_evaluate_loss_and_accuracy(student, submission, device):
 def _evaluate_recorder(student, submission, device) -> _Recorder:
     recorder = _Recorder(dropout=0.5).to(device)
     recorder.train()
-    _call(submission, "evaluate(model, loader, device)", student.evaluate, recorder,
+    call_student(submission, "evaluate(model, loader, device)", student.evaluate, recorder,
           _random_batches(64, 32, 5, device), device)
     if not recorder.modes:
         fail("evaluate(model, loader, device) never ran the model, expected one forward pass per batch")

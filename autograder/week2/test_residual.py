@@ -14,21 +14,19 @@ the margin.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, VGG_MEAN, VGG_STD, TensorBatches, subset
-from autograder.data import cifar10_tensors
+from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, VGG_MEAN, VGG_STD, TensorBatches
 from autograder.expect import (
-    CheckFailure, expect_dtype, expect_gradients_reach, expect_shape, expect_tensor, expect_tensor_like,
-    expect_type, fail,
+    CheckFailure, call_student, expect_dtype, expect_gradients_reach, expect_shape, expect_tensor,
+    expect_tensor_like, expect_type, fail,
 )
 from autograder.failures import describe
-from autograder.submission import REFERENCE_ROOT, Submission
+from autograder.learning import cifar10_subset, measure_accuracy, reference_cifar10
 
 SHORTCUT_HINT = ("when stride != 1 or in_channels != out_channels, x and the main path's output have different "
                  "shapes: make the shortcut nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride) "
@@ -38,23 +36,14 @@ SHORTCUT_HINT = ("when stride != 1 or in_channels != out_channels, x and the mai
 # ---------------------------------------------------------------- helpers
 
 
-def _call(submission, what: str, function, *args, hint: str | None = None, **kwargs):
-    """``function(*args)``; an exception from the student's code becomes one message starting with ``what``."""
-    try:
-        return function(*args, **kwargs)
-    except (CheckFailure, NotImplementedError):
-        raise
-    except Exception as error:  # the student's code may raise anything
-        fail(f"{what}: {describe(error, submission.folder)}", hint)
-
-
 def _block_call(c_in: int, c_out: int, stride: int) -> str:
     return f"ResidualBlock({c_in}, {c_out}, stride={stride})"
 
 
 def _block(student, submission, c_in: int, c_out: int, stride: int) -> nn.Module:
     what = _block_call(c_in, c_out, stride)
-    return expect_type(_call(submission, what, student.ResidualBlock, c_in, c_out, stride=stride), nn.Module, what)
+    block = call_student(submission, what, student.ResidualBlock, c_in, c_out, stride=stride)
+    return expect_type(block, nn.Module, what)
 
 
 def _shape_text(shape) -> str:
@@ -141,30 +130,7 @@ def _projection_layers(shortcut: nn.Module) -> tuple[list[nn.Conv2d], list[nn.Ba
 
 def _small_resnet(student, submission, *args) -> nn.Module:
     what = f"SmallResNet({', '.join(map(str, args))})"
-    return expect_type(_call(submission, what, student.SmallResNet, *args), nn.Module, what)
-
-
-def measure_accuracy(model: nn.Module, batches) -> float:
-    """The kit's test loop: accuracy of ``model`` on ``batches``, in eval mode, without gradients."""
-    model.eval()
-    correct, seen = 0, 0
-    with torch.no_grad():
-        for images, labels in batches:
-            correct += (model(images).argmax(dim=1) == labels).sum().item()
-            seen += labels.shape[0]
-    return correct / seen
-
-
-@functools.lru_cache(maxsize=1)
-def reference_cifar10():
-    """The reference ``solutions/week2/cifar10.py``: the course's ``Net`` and a correct ``train``."""
-    return Submission(REFERENCE_ROOT, "week2", label="reference_for_residual").load("cifar10")
-
-
-@functools.lru_cache(maxsize=4)
-def _split(train: bool, n: int, seed: int, root) -> tuple[torch.Tensor, torch.Tensor]:
-    images, labels = cifar10_tensors(train, root)
-    return subset(images, labels, n, seed)
+    return expect_type(call_student(submission, what, student.SmallResNet, *args), nn.Module, what)
 
 
 def describe_budget(budget: dict) -> str:
@@ -173,17 +139,19 @@ def describe_budget(budget: dict) -> str:
             f"(batch {budget['batch_size']}, Adam lr {budget['lr']}), tested on {budget['test_images']:,} images")
 
 
-def compare_with_net(make_model, budget: dict, seed: int, device, root=None) -> tuple[float, float]:
+def compare_with_net(make_model, budget: dict, seed: int, device, root=None, cifar10=None) -> tuple[float, float]:
     """Train ``make_model()`` and the reference ``Net`` under ``budget``; return both test accuracies.
 
     Both get the same training subset, drawn and shuffled with ``seed``, in the same batch order
     (``drop_last``: every step sees a full batch), the same number of Adam steps with the
     reference's ``train``, and the same test subset. Each model sees the images normalised as in
     the course: ``Net`` with (0.5, 0.5, 0.5), the residual network with VGG's constants.
+    ``cifar10`` is the reference ``cifar10`` module (``Net``, ``train``); loaded from ``solutions/``
+    when None.
     """
-    cifar10 = reference_cifar10()
-    train_x, train_y = _split(True, budget["train_images"], seed, root)
-    test_x, test_y = _split(False, budget["test_images"], seed, root)
+    cifar10 = reference_cifar10() if cifar10 is None else cifar10
+    train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
+    test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
     accuracies = []
     for make, (mean, std) in ((make_model, (VGG_MEAN, VGG_STD)), (cifar10.Net, (CIFAR10_MEAN, CIFAR10_STD))):
         torch.manual_seed(seed)
@@ -222,7 +190,7 @@ def test_identity_shortcut_has_no_parameters(student, submission):
              "shape, so the shortcut is the identity", "use nn.Identity() (or an empty nn.Sequential()).")
     x = torch.randn(2, c, 6, 6)
     what = f"{call}.shortcut(x)"
-    expect_tensor_like(_call(submission, what, shortcut, x), x, what, atol=0, rtol=0,
+    expect_tensor_like(call_student(submission, what, shortcut, x), x, what, atol=0, rtol=0,
                        hint="the identity shortcut returns its input unchanged.")
 
 
@@ -302,14 +270,14 @@ def test_small_resnet_logits(student, submission, device):
         fail("SmallResNet() contains no ResidualBlock, expected a residual network built from your blocks")
 
 
-def test_small_resnet_beats_net(student, submission, exercise, profile, device, data_root):
+def test_small_resnet_beats_net(student, submission, reference_module, exercise, profile, device, data_root):
     budget = exercise.budget(profile)
     margin = exercise.threshold("beats_net_by", profile)
     seed = torch.initial_seed()   # the check's own seed, set by the plugin
     what = "SmallResNet() on a (2, 3, 32, 32) batch"   # errors are reported before any training
     _forward_model(student, submission, _small_resnet(student, submission), torch.randn(2, 3, 32, 32), what)
-    mine, net = _call(submission, "training your SmallResNet", compare_with_net, student.SmallResNet, budget,
-                      seed, device, data_root)
+    mine, net = call_student(submission, "training your SmallResNet", compare_with_net, student.SmallResNet, budget,
+                             seed, device, data_root, cifar10=reference_module("cifar10"))
     if not mine >= net + margin:
         fail(f"after {describe_budget(budget)}, your SmallResNet's test accuracy was {mine:.3f} and the course's "
              f"Net's {net:.3f}, expected at least {net + margin:.3f} (Net's + {margin:.2f})",

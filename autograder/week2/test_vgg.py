@@ -16,7 +16,6 @@ on the reference to set the quick budget.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import re
 import traceback
@@ -29,14 +28,13 @@ from PIL import Image
 from torch import nn
 from torchvision import transforms
 
-from autograder.batches import VGG_MEAN, VGG_STD, TensorBatches, subset
-from autograder.data import cifar10_tensors
+from autograder.batches import VGG_MEAN, VGG_STD, TensorBatches
 from autograder.expect import (
-    CheckFailure, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_shape,
+    CheckFailure, call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_shape,
     expect_tensor, expect_tensor_like, expect_type, fail,
 )
 from autograder.failures import describe
-from autograder.submission import REFERENCE_ROOT, Submission
+from autograder.learning import cifar10_subset, measure_accuracy, reference_cifar10
 
 VGG_PARAMETERS = 9_231_114
 FLATTEN_HINT = ("the classifier's in_features must equal the number of values the features give per image "
@@ -45,16 +43,6 @@ FLATTEN_HINT = ("the classifier's in_features must equal the number of values th
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _call(submission, what: str, function, *args, hint: str | None = None, **kwargs):
-    """``function(*args)``; an exception from the student's code becomes one message starting with ``what``."""
-    try:
-        return function(*args, **kwargs)
-    except (CheckFailure, NotImplementedError):
-        raise
-    except Exception as error:  # the student's code may raise anything
-        fail(f"{what}: {describe(error, submission.folder)}", hint)
 
 
 def _student_frames(error: BaseException, folder: Path) -> list[traceback.FrameSummary]:
@@ -196,7 +184,7 @@ def _show(step) -> str:
 
 def _expect_course_transform(submission, name: str, function, course: transforms.Compose) -> None:
     call = f"{name}()"
-    transform = _call(submission, call, function)
+    transform = call_student(submission, call, function)
     steps, expected = _steps(transform), _steps(course)
     shown = "[" + ", ".join(_show(s) for s in steps) + "]"
     wanted = "[" + ", ".join(_show(s) for s in expected) + "]"
@@ -210,33 +198,10 @@ def _expect_course_transform(submission, name: str, function, course: transforms
     for seed in range(4):  # same random draws -> same image, whatever the implementation
         image = _random_image(seed)
         torch.manual_seed(seed)
-        out = _call(submission, f"{call}(image)", transform, image)
+        out = call_student(submission, f"{call}(image)", transform, image)
         torch.manual_seed(seed)
         expect_tensor_like(out, course(image), f"{call} applied to a 32x32 RGB PIL image (torch seed {seed})",
                            atol=1e-6)
-
-
-@functools.lru_cache(maxsize=1)
-def reference_cifar10():
-    """The reference ``solutions/week2/cifar10.py``, for its correct ``train``."""
-    return Submission(REFERENCE_ROOT, "week2", label="reference_for_vgg").load("cifar10")
-
-
-@functools.lru_cache(maxsize=2)
-def _split(train: bool, n: int, seed: int, root) -> tuple[torch.Tensor, torch.Tensor]:
-    images, labels = cifar10_tensors(train, root)
-    return subset(images, labels, n, seed)
-
-
-def measure_accuracy(model: nn.Module, batches) -> float:
-    """The kit's test loop: accuracy of ``model`` on ``batches``, in eval mode, without gradients."""
-    model.eval()
-    correct, seen = 0, 0
-    with torch.no_grad():
-        for images, labels in batches:
-            correct += (model(images).argmax(dim=1) == labels).sum().item()
-            seen += labels.shape[0]
-    return correct / seen
 
 
 def overfit_batch(model: nn.Module, budget: dict, seed: int, device, root=None) -> tuple[list[float], float]:
@@ -248,7 +213,7 @@ def overfit_batch(model: nn.Module, budget: dict, seed: int, device, root=None) 
     same batch after the last step, still in training mode (batch statistics: a few steps leave
     batch norm's running statistics far behind the weights).
     """
-    images, labels = _split(True, budget["images"], seed, root)
+    images, labels = cifar10_subset(True, budget["images"], seed, root)
     x, y = next(iter(TensorBatches(images, labels, budget["images"], VGG_MEAN, VGG_STD, device=device)))
     optimizer = torch.optim.Adam(model.parameters(), lr=budget["lr"])
     model.train()
@@ -264,17 +229,19 @@ def overfit_batch(model: nn.Module, budget: dict, seed: int, device, root=None) 
     return losses, accuracy
 
 
-def train_and_test(model: nn.Module, budget: dict, seed: int, device, root=None) -> float:
+def train_and_test(model: nn.Module, budget: dict, seed: int, device, root=None, cifar10=None) -> float:
     """The course's training: ``budget["epochs"]`` epochs of Adam with the course's augmentation; test accuracy.
 
     Training images are cropped and flipped as ``train_transform()`` would, shuffled with ``seed``;
-    the reference's ``train`` runs the epochs; the kit's test loop measures accuracy.
+    the reference's ``train`` (from ``cifar10``, the reference ``cifar10`` module; loaded from
+    ``solutions/`` when None) runs the epochs; the kit's test loop measures accuracy.
     """
-    train_x, train_y = _split(True, budget["train_images"], seed, root)
-    test_x, test_y = _split(False, budget["test_images"], seed, root)
+    cifar10 = reference_cifar10() if cifar10 is None else cifar10
+    train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
+    test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
     batches = TensorBatches(train_x, train_y, budget["batch_size"], VGG_MEAN, VGG_STD, shuffle=True, seed=seed,
                             device=device, augment=True)
-    reference_cifar10().train(model, batches, budget["epochs"], device, budget["lr"])
+    cifar10.train(model, batches, budget["epochs"], device, budget["lr"])
     test = TensorBatches(test_x, test_y, budget["test_batch_size"], VGG_MEAN, VGG_STD, device=device)
     return measure_accuracy(model, test)
 
@@ -368,7 +335,7 @@ def test_flattened_size(student, submission, reference, device):
     for module, shape, name in cases:
         call = f"flattened_size({name}, input_shape={shape})"
         expected = features_per_image(module, shape)
-        got = _call(submission, call, student.flattened_size, module, input_shape=shape)
+        got = call_student(submission, call, student.flattened_size, module, input_shape=shape)
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             fail(f"{call} gave a tensor ({got}), expected a Python int", "use int(...) or .numel().")
         expect_type(got, int, call)
@@ -381,7 +348,7 @@ def test_flattened_size_leaves_features_alone(student, submission, reference):
     features.train()
     before = {key: value.clone() for key, value in features.state_dict().items()}
     call = "flattened_size(VGG().features)"
-    _call(submission, call, student.flattened_size, features)
+    call_student(submission, call, student.flattened_size, features)
     if not features.training:
         fail(f"{call} left the module in eval mode, expected it in training mode as it was",
              "remember features.training and restore it with features.train(was_training).")
@@ -404,14 +371,14 @@ def test_test_transform_follows_course(student, submission):
     _expect_course_transform(submission, "test_transform", student.test_transform, course)
 
 
-def test_learns(student, submission, exercise, profile, device, data_root):
+def test_learns(student, submission, reference_module, exercise, profile, device, data_root):
     budget = exercise.budget(profile)
     seed = torch.initial_seed()   # the check's own seed, set by the plugin
     model = _working_vgg(student, submission, device)
     torch.manual_seed(seed)
     model = _vgg(student, submission, device)
     if profile == "quick":
-        losses, accuracy = _call(submission, "training VGG() on one batch", overfit_batch, model, budget, seed,
+        losses, accuracy = call_student(submission, "training VGG() on one batch", overfit_batch, model, budget, seed,
                                  device, data_root)
         ratio = exercise.threshold("overfit_loss_ratio", profile)
         what = (f"after {budget['steps']} Adam steps (lr {budget['lr']}) on one batch of {budget['images']} "
@@ -424,7 +391,8 @@ def test_learns(student, submission, exercise, profile, device, data_root):
         expect_at_least(accuracy, exercise.threshold("overfit_accuracy", profile),
                         f"{what.replace('loss', 'accuracy on that batch')}")
     else:
-        accuracy = _call(submission, "training VGG()", train_and_test, model, budget, seed, device, data_root)
+        accuracy = call_student(submission, "training VGG()", train_and_test, model, budget, seed, device, data_root,
+                                cifar10=reference_module("cifar10"))
         expect_at_least(accuracy, exercise.threshold("test_accuracy", profile),
                         f"the test accuracy of VGG() after {budget['epochs']} epochs over "
                         f"{budget['train_images']:,} augmented training images (batch {budget['batch_size']}, "

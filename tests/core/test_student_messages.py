@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from autograder.expect import CheckFailure, expect_tensor_like, fail
+from autograder.expect import CheckFailure, call_student, expect_tensor_like, fail
 from autograder.failures import describe
 from autograder.submission import StudentCodeError, Submission
 
@@ -80,6 +80,26 @@ def test_exception_in_student_code_shows_their_line_only(tmp_path):
     assert "ops.py, line 3, in f" in message
     assert "torch.ones(2, 3) @ torch.ones(2, 3)" in message
     assert "site-packages" not in message and "autograder" not in message
+
+
+def test_call_student_turns_an_exception_into_one_message(tmp_path):
+    _write(tmp_path / "week1", "ops.py", "def f(x, scale=1):\n    return scale * x / 0 if x else scale\n"
+                                         "def g():\n    raise NotImplementedError()\n")
+    submission = Submission(tmp_path, "week1")
+    module = submission.load("ops")
+    assert call_student(submission, "f(0, scale=3)", module.f, 0, scale=3) == 3
+    with pytest.raises(CheckFailure) as error:
+        call_student(submission, "f(2)", module.f, 2, hint="avoid dividing by zero")
+    message = str(error.value)
+    assert message.startswith("f(2): your code raised ZeroDivisionError: ")
+    assert "ops.py, line 2, in f" in message and message.endswith("\nHint: avoid dividing by zero")
+    with pytest.raises(CheckFailure) as same:   # the folder of the student's files works as well
+        call_student(submission.folder, "f(2)", module.f, 2, hint="avoid dividing by zero")
+    assert str(same.value) == message
+    with pytest.raises(NotImplementedError):   # described by the plugin as "not implemented yet"
+        call_student(submission, "g()", module.g)
+    with pytest.raises(CheckFailure, match="^inner$"):
+        call_student(submission, "h()", fail, "inner")
 
 
 def test_check_failure_passes_through(tmp_path):

@@ -7,19 +7,10 @@ submissions are graded once, two at a time, by one module-scoped fixture.
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
 
-from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
-from tests.support import copy_week, patch_file, run_autograder
-
-SOLUTIONS = KIT_ROOT / "solutions"
-ASSIGNMENTS = KIT_ROOT / "assignments"
-ONE_THREAD = {"DLKIT_THREADS": "1"}  # two graders at a time on a 2-core machine
+from tests.support import ASSIGNMENTS, SOLUTIONS, checks_by_name, grade_all, lost_points, patched_week
 
 # name -> (file, [(old, new), ...]): one realistic mistake each.
 MISTAKES = {
@@ -51,38 +42,26 @@ MISTAKES = {
 }
 
 
-def _grade(submission: Path, results: Path) -> dict:
-    proc = run_autograder("-k", "week1", submission=submission, results=results, env=ONE_THREAD)
-    if not results.exists():
-        raise AssertionError(f"no results written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return json.loads(results.read_text())
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, dict]:
     """Results JSON of every submission, by name; ``reference`` is graded twice."""
     root = tmp_path_factory.mktemp("week1")
     submissions = {"reference": SOLUTIONS, "reference_again": SOLUTIONS, "release": ASSIGNMENTS}
     for name, (file, patches) in MISTAKES.items():
-        folder = copy_week(SOLUTIONS, "week1", root / name)
-        for old, new in patches:
-            patch_file(folder / "week1" / file, old, new)
-        submissions[name] = folder
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(_grade, folder, root / f"{name}.json") for name, folder in submissions.items()}
-        results = {name: future.result() for name, future in futures.items()}
+        submissions[name] = patched_week("week1", file, patches, root / name)
+    results = grade_all({name: (folder, "week1") for name, folder in submissions.items()}, root)
     results["reference_bytes"] = (root / "reference.json").read_bytes()
     results["reference_again_bytes"] = (root / "reference_again.json").read_bytes()
     return results
 
 
 def _by_check(data: dict) -> dict[str, dict]:
-    return {t["name"]: t for t in data["tests"]}
+    return checks_by_name(data, full_ids=True)
 
 
 def _lost(data: dict) -> dict[str, float]:
     """Check id -> points lost, for every check that did not get full marks."""
-    return {t["name"]: t["max_score"] - t["score"] for t in data["tests"] if t["score"] < t["max_score"]}
+    return lost_points(data, full_ids=True)
 
 
 def test_reference_scores_full_marks(graded):

@@ -11,19 +11,16 @@ Without the MNIST data the learning checks are left out everywhere and their ass
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from autograder.data import DataError, mnist_tensors
-from autograder.settings import KIT_ROOT
+from autograder.data import mnist_tensors
 from autograder.spec import load_spec
-from tests.support import copy_week, patch_file, run_autograder
+from tests.support import (
+    ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, grade_all, has_data, lost_points,
+    patched_week, run_autograder,
+)
 
-SOLUTIONS = KIT_ROOT / "solutions"
-ASSIGNMENTS = KIT_ROOT / "assignments"
-ONE_THREAD = {"DLKIT_THREADS": "1"}  # two graders at a time on a 2-core machine
 LEARNING = ("fc_accuracy", "cnn_accuracy", "cnn_beats_fc", "permutation_hurts_cnn_more")
 ALL = "week2 and mnist"
 UNITS = ALL + "".join(f" and not {name}" for name in LEARNING)
@@ -45,23 +42,8 @@ MISTAKES = {
 }
 
 
-def _has_data() -> bool:
-    try:
-        mnist_tensors(True)
-        return True
-    except DataError:
-        return False
-
-
-HAS_DATA = _has_data()
+HAS_DATA = has_data(mnist_tensors)
 needs_data = pytest.mark.skipif(not HAS_DATA, reason="MNIST is not in the data root; learning checks not run")
-
-
-def _grade(submission: Path, selection: str, results: Path) -> dict:
-    proc = run_autograder("-k", selection, submission=submission, results=results, env=ONE_THREAD)
-    if not results.exists():
-        raise AssertionError(f"no results written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return json.loads(results.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -70,35 +52,17 @@ def graded(tmp_path_factory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("week2_mnist")
     runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
     for name, (learning, patches) in MISTAKES.items():
-        folder = copy_week(SOLUTIONS, "week2", root / name)
-        for old, new in patches:
-            patch_file(folder / "week2" / "mnist.py", old, new)
-        runs[name] = (folder, ALL if learning and HAS_DATA else UNITS)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(_grade, folder, selection, root / f"{name}.json")
-                   for name, (folder, selection) in runs.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
-def _by_check(data: dict) -> dict[str, dict]:
-    return {t["name"].split("/")[-1]: t for t in data["tests"]}
-
-
-def _lost(data: dict) -> dict[str, float]:
-    """Check name -> points lost, for every check that did not get full marks."""
-    return {t["name"].split("/")[-1]: t["max_score"] - t["score"] for t in data["tests"] if t["score"] < t["max_score"]}
-
-
-def _output(data: dict, check: str) -> str:
-    return _by_check(data)[check]["output"]
+        runs[name] = (patched_week("week2", "mnist.py", patches, root / name),
+                      ALL if learning and HAS_DATA else UNITS)
+    return grade_all(runs, root)
 
 
 def test_reference_scores_full_marks(graded):
     data = graded["reference"]
     declared = load_spec()["week2"]["mnist"].checks
     expected = set(declared) if HAS_DATA else set(declared) - set(LEARNING)
-    assert set(_by_check(data)) == expected
-    assert _lost(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
+    assert set(checks_by_name(data)) == expected
+    assert lost_points(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
     assert data["score"] == data["max_score"] == sum(declared[c].points for c in expected)
 
 
@@ -112,8 +76,8 @@ def test_release_scores_zero_saying_not_implemented(graded):
 
 def test_hard_coded_view_fails_only_for_other_sizes(graded):
     data = graded["view_hardcoded"]
-    assert _lost(data) == {"cnn_other_sizes": 2}
-    output = _output(data, "cnn_other_sizes")
+    assert lost_points(data) == {"cnn_other_sizes": 2}
+    output = check_output(data, "cnn_other_sizes")
     assert output.startswith("CNN(1024, 4, 7) with the reference's weights, on a (6, 1, 32, 32) batch: "
                              "your code raised RuntimeError: shape '[-1, 96]' is invalid")
     assert "x = x.view(-1, 96)" in output and "6*4*4 = 96 holds only for 28x28 images" in output
@@ -121,31 +85,31 @@ def test_hard_coded_view_fails_only_for_other_sizes(graded):
 
 def test_gradients_not_zeroed(graded):
     data = graded["gradients_not_zeroed"]
-    lost = _lost(data)
+    lost = lost_points(data)
     expected = {"train_epoch_matches_reference": 3}
     if HAS_DATA:   # the gradient sum grows every step and training diverges: about 10% accuracy
         expected.update({"fc_accuracy": 2, "cnn_accuracy": 2, "cnn_beats_fc": 1, "permutation_hurts_cnn_more": 2})
     assert lost == expected
-    output = _output(data, "train_epoch_matches_reference")
+    output = check_output(data, "train_epoch_matches_reference")
     assert output.startswith("train_epoch(model, loader, optimizer, device) let gradients accumulate from batch "
                              "to batch: the parameters match a loop without optimizer.zero_grad()")
     if HAS_DATA:
         assert "the test accuracy of your CNN(784, 6, 10) after one pass over 14,000 training images" in \
-            _output(data, "cnn_accuracy")
+            check_output(data, "cnn_accuracy")
 
 
 def test_evaluate_in_train_mode(graded):
     data = graded["evaluate_in_train_mode"]
-    assert _lost(data) == {"evaluate_uses_eval_mode": 1}
-    assert _output(data, "evaluate_uses_eval_mode").startswith(
+    assert lost_points(data) == {"evaluate_uses_eval_mode": 1}
+    assert check_output(data, "evaluate_uses_eval_mode").startswith(
         "evaluate(model, loader, device) ran the model in training mode")
-    assert "call model.eval() before the test loop" in _output(data, "evaluate_uses_eval_mode")
+    assert "call model.eval() before the test loop" in check_output(data, "evaluate_uses_eval_mode")
 
 
 def test_evaluate_with_gradients(graded):
     data = graded["evaluate_with_gradients"]
-    assert _lost(data) == {"evaluate_without_gradients": 1}
-    output = _output(data, "evaluate_without_gradients")
+    assert lost_points(data) == {"evaluate_without_gradients": 1}
+    output = check_output(data, "evaluate_without_gradients")
     assert output.startswith("evaluate(model, loader, device) ran the model with gradient tracking on")
     assert "torch.no_grad()" in output
 
@@ -155,25 +119,25 @@ def test_fresh_permutation_per_batch(graded):
     expected = {"train_epoch_permutes_every_batch": 1}
     if HAS_DATA:   # the FC net can no longer learn from permuted pixels: far more than the allowed drop
         expected["permutation_hurts_cnn_more"] = 2
-    assert _lost(data) == expected
-    output = _output(data, "train_epoch_permutes_every_batch")
+    assert lost_points(data) == expected
+    output = check_output(data, "train_epoch_permutes_every_batch")
     assert output.startswith("train_epoch(model, loader, optimizer, device, perm): batch 1 reached the model with "
                              "its pixels in an order other than perm")
     assert "do not draw a new permutation inside the loop" in output
     if HAS_DATA:
-        assert _output(data, "permutation_hurts_cnn_more").startswith("permuting the pixels cost your FC2Layer ")
+        assert check_output(data, "permutation_hurts_cnn_more").startswith("permuting the pixels cost your FC2Layer ")
 
 
 def test_log_softmax_into_cross_entropy_is_not_a_mistake(graded):
     # cross_entropy(log_softmax(z)) == nll_loss(log_softmax(z)): log_softmax of log-probabilities
     # changes nothing (softmax ignores a per-row constant), so losses and gradients are the same.
-    assert _lost(graded["log_softmax_into_cross_entropy"]) == {}
+    assert lost_points(graded["log_softmax_into_cross_entropy"]) == {}
 
 
 def test_accuracy_as_percentage(graded):
     data = graded["accuracy_as_percentage"]
-    assert _lost(data) == {"evaluate_loss_and_accuracy": 2}
-    assert "a percentage; expected a fraction in [0, 1]" in _output(data, "evaluate_loss_and_accuracy")
+    assert lost_points(data) == {"evaluate_loss_and_accuracy": 2}
+    assert "a percentage; expected a fraction in [0, 1]" in check_output(data, "evaluate_loss_and_accuracy")
 
 
 PARTIAL_MNIST = HAS_DATA and mnist_tensors(True)[0].shape[0] < 60_000
@@ -185,7 +149,7 @@ def test_full_profile_says_it_needs_all_of_mnist(tmp_path):
     run_autograder("-k", "week2 and mnist and fc_accuracy", "--profile", "full", submission=SOLUTIONS,
                    results=results, env=ONE_THREAD)
     data = json.loads(results.read_text())
-    assert _lost(data) == {"fc_accuracy": 2}
+    assert lost_points(data) == {"fc_accuracy": 2}
     held = mnist_tensors(True)[0].shape[0]
-    assert _output(data, "fc_accuracy").startswith(
+    assert check_output(data, "fc_accuracy").startswith(
         f"this profile trains on the full MNIST training set (60,000 images), but the data root holds {held:,}")

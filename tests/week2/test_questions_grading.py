@@ -7,19 +7,13 @@ Each mistake is the reference week with ``questions.py`` text-patched, graded by
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
 
-from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
-from tests.support import copy_week, patch_file, run_autograder
+from tests.support import (
+    ASSIGNMENTS, SOLUTIONS, check_output, declared_points, grade_all, lost_points, patched_week,
+)
 
-SOLUTIONS = KIT_ROOT / "solutions"
-ASSIGNMENTS = KIT_ROOT / "assignments"
-ONE_THREAD = {"DLKIT_THREADS": "1"}
 SELECTION = "week2 and test_questions"
 
 ORDERS = "    result = [[int(i) for batch in loader for i in batch] for _ in range(epochs)]\n"
@@ -49,45 +43,24 @@ MISTAKES = {
 }
 
 
-def _grade(submission: Path, results: Path) -> dict:
-    proc = run_autograder("-k", SELECTION, submission=submission, results=results, env=ONE_THREAD)
-    if not results.exists():
-        raise AssertionError(f"no results written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return json.loads(results.read_text())
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("week2_questions")
-    runs = {"reference": SOLUTIONS, "release": ASSIGNMENTS}
+    runs = {"reference": (SOLUTIONS, SELECTION), "release": (ASSIGNMENTS, SELECTION)}
     for name, patches in MISTAKES.items():
-        folder = copy_week(SOLUTIONS, "week2", root / name)
-        for old, new in patches:
-            patch_file(folder / "week2" / "questions.py", old, new)
-        runs[name] = folder
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(_grade, folder, root / f"{name}.json") for name, folder in runs.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
-def _lost(data: dict) -> dict[str, float]:
-    return {t["name"].split("/")[-1]: t["max_score"] - t["score"] for t in data["tests"] if t["score"] < t["max_score"]}
-
-
-def _output(data: dict, check: str) -> str:
-    return {t["name"].split("/")[-1]: t for t in data["tests"]}[check]["output"]
+        runs[name] = (patched_week("week2", "questions.py", patches, root / name), SELECTION)
+    return grade_all(runs, root)
 
 
 def _points(*checks: str) -> dict[str, float]:
-    declared = load_spec()["week2"]["questions"].checks
-    return {check: declared[check].points for check in checks}
+    return declared_points("week2", "questions", *checks)
 
 
 def test_reference_scores_full_marks(graded):
     data = graded["reference"]
     declared = load_spec()["week2"]["questions"].checks
     assert {t["name"].split("/")[-1] for t in data["tests"]} == set(declared)
-    assert _lost(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
+    assert lost_points(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
     assert data["score"] == data["max_score"] == sum(c.points for c in declared.values())
 
 
@@ -99,32 +72,32 @@ def test_release_scores_zero_saying_not_implemented(graded):
 
 
 def test_every_mistake_loses_exactly_its_checks(graded):
-    assert _lost(graded["mistakes_a"]) == _points("iterations_per_epoch", "conv_output_size_matches_conv2d",
+    assert lost_points(graded["mistakes_a"]) == _points("iterations_per_epoch", "conv_output_size_matches_conv2d",
                                                   "linear_as_conv1x1", "epoch_orders_with_shuffle", "answer_shuffle")
-    assert _lost(graded["mistakes_b"]) == _points("conv_output_size_matches_conv2d", "epoch_orders_with_shuffle",
+    assert lost_points(graded["mistakes_b"]) == _points("conv_output_size_matches_conv2d", "epoch_orders_with_shuffle",
                                                   "epoch_orders_reproducible", "answer_improve")
 
 
 def test_drop_last_ignored(graded):
-    assert "drop_last=True) gave " in _output(graded["mistakes_a"], "iterations_per_epoch")
+    assert "drop_last=True) gave " in check_output(graded["mistakes_a"], "iterations_per_epoch")
 
 
 def test_conv_output_size_as_a_float(graded):
-    output = _output(graded["mistakes_b"], "conv_output_size_matches_conv2d")
+    output = check_output(graded["mistakes_b"], "conv_output_size_matches_conv2d")
     assert output.startswith("conv_output_size(32, kernel=5, padding=0, stride=1) gave a float, expected a int")
 
 
 def test_transposed_weight(graded):
-    output = _output(graded["mistakes_a"], "linear_as_conv1x1")
+    output = check_output(graded["mistakes_a"], "linear_as_conv1x1")
     assert output.startswith("linear_as_conv1x1(nn.Linear(") and " applied to a float64 (" in output
 
 
 def test_randperm_is_not_what_a_dataloader_yields(graded):
-    assert "Hint: your orders are torch.randperm draws" in _output(graded["mistakes_a"], "epoch_orders_with_shuffle")
+    assert "Hint: your orders are torch.randperm draws" in check_output(graded["mistakes_a"], "epoch_orders_with_shuffle")
 
 
 def test_unseeded_loader_is_not_reproducible(graded):
-    assert "gave different orders on a second call" in _output(graded["mistakes_b"], "epoch_orders_reproducible")
+    assert "gave different orders on a second call" in check_output(graded["mistakes_b"], "epoch_orders_reproducible")
 
 
 @pytest.mark.parametrize("submission, check, name", [
@@ -132,4 +105,4 @@ def test_unseeded_loader_is_not_reproducible(graded):
     ("mistakes_b", "answer_improve", "ANSWER_IMPROVE"),
 ])
 def test_course_wrong_claims_lose_their_points(graded, submission, check, name):
-    assert _output(graded[submission], check).startswith(f"{name} = 'a' is not the right answer")
+    assert check_output(graded[submission], check).startswith(f"{name} = 'a' is not the right answer")

@@ -10,20 +10,15 @@ data it is left out everywhere.
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
 
-from autograder.data import DataError, cifar10_tensors
-from autograder.settings import KIT_ROOT
+from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
-from tests.support import copy_week, patch_file, run_autograder
+from tests.support import (
+    ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
+    lost_points, patched_week,
+)
 
-SOLUTIONS = KIT_ROOT / "solutions"
-ASSIGNMENTS = KIT_ROOT / "assignments"
-ONE_THREAD = {"DLKIT_THREADS": "1"}
 ALL = "week2 and test_residual"
 UNITS = ALL + " and not beats_net"
 
@@ -62,23 +57,7 @@ MISTAKES = {
                         (FORWARD, "        out = self.head(F.adaptive_avg_pool2d(self.block(x), 1).flatten(1))\n")]),
 }
 
-
-def _has_data() -> bool:
-    try:
-        cifar10_tensors(True)
-        return True
-    except DataError:
-        return False
-
-
-HAS_DATA = _has_data()
-
-
-def _grade(submission: Path, selection: str, results: Path) -> dict:
-    proc = run_autograder("-k", selection, submission=submission, results=results, env=ONE_THREAD)
-    if not results.exists():
-        raise AssertionError(f"no results written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return json.loads(results.read_text())
+HAS_DATA = has_data(cifar10_tensors)
 
 
 @pytest.fixture(scope="module")
@@ -87,39 +66,21 @@ def graded(tmp_path_factory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("week2_residual")
     runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
     for name, (comparison, patches) in MISTAKES.items():
-        folder = copy_week(SOLUTIONS, "week2", root / name)
-        for old, new in patches:
-            patch_file(folder / "week2" / "residual.py", old, new)
-        runs[name] = (folder, ALL if comparison and HAS_DATA else UNITS)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(_grade, folder, selection, root / f"{name}.json")
-                   for name, (folder, selection) in runs.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
-def _by_check(data: dict) -> dict[str, dict]:
-    return {t["name"].split("/")[-1]: t for t in data["tests"]}
-
-
-def _lost(data: dict) -> dict[str, float]:
-    return {t["name"].split("/")[-1]: t["max_score"] - t["score"] for t in data["tests"] if t["score"] < t["max_score"]}
-
-
-def _output(data: dict, check: str) -> str:
-    return _by_check(data)[check]["output"]
+        runs[name] = (patched_week("week2", "residual.py", patches, root / name),
+                      ALL if comparison and HAS_DATA else UNITS)
+    return grade_all(runs, root)
 
 
 def _points(*checks: str) -> dict[str, float]:
-    declared = load_spec()["week2"]["residual"].checks
-    return {check: declared[check].points for check in checks}
+    return declared_points("week2", "residual", *checks)
 
 
 def test_reference_scores_full_marks(graded):
     data = graded["reference"]
     declared = load_spec()["week2"]["residual"].checks
     expected = set(declared) if HAS_DATA else set(declared) - {"small_resnet_beats_net"}
-    assert set(_by_check(data)) == expected
-    assert _lost(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
+    assert set(checks_by_name(data)) == expected
+    assert lost_points(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
     assert data["score"] == data["max_score"] == sum(declared[c].points for c in expected)
 
 
@@ -133,41 +94,41 @@ def test_release_scores_zero_saying_not_implemented(graded):
 
 def test_shortcut_without_projection_is_named(graded):
     data = graded["no_projection"]
-    assert _lost(data) == _points("block_output_shapes", "projection_shortcut_when_shape_changes",
+    assert lost_points(data) == _points("block_output_shapes", "projection_shortcut_when_shape_changes",
                                   "block_computes_residual", "gradients_reach_every_parameter",
                                   "small_resnet_logits")
     for check in ("block_output_shapes", "block_computes_residual", "gradients_reach_every_parameter"):
-        output = _output(data, check)
+        output = check_output(data, check)
         assert ": adding the shortcut to the main path failed: the main path gives (" in output, output
         assert "but the shortcut gives (" in output and "Hint: when stride != 1 or in_channels != out_channels" in output
     assert "adding the shortcut to the main path failed in its ResidualBlock(16, 32, stride=2)" in \
-        _output(data, "small_resnet_logits")
-    assert ".shortcut has no Conv2d, expected a 1x1 nn.Conv2d(" in _output(data, "projection_shortcut_when_shape_changes")
+        check_output(data, "small_resnet_logits")
+    assert ".shortcut has no Conv2d, expected a 1x1 nn.Conv2d(" in check_output(data, "projection_shortcut_when_shape_changes")
 
 
 def test_projection_where_identity_fits(graded):
     data = graded["always_projection"]
-    assert _lost(data) == _points("identity_shortcut_has_no_parameters", "block_computes_residual")
-    assert ".shortcut has " in _output(data, "identity_shortcut_has_no_parameters")
-    assert "parameters, expected none" in _output(data, "identity_shortcut_has_no_parameters")
+    assert lost_points(data) == _points("identity_shortcut_has_no_parameters", "block_computes_residual")
+    assert ".shortcut has " in check_output(data, "identity_shortcut_has_no_parameters")
+    assert "parameters, expected none" in check_output(data, "identity_shortcut_has_no_parameters")
 
 
 def test_projection_without_stride(graded):
     data = graded["projection_without_stride"]
-    assert "projection_shortcut_when_shape_changes" in _lost(data)
-    assert "stride=(1, 1)), expected a 1x1 nn.Conv2d(" in _output(data, "projection_shortcut_when_shape_changes")
-    assert "adding the shortcut to the main path failed" in _output(data, "block_output_shapes")
+    assert "projection_shortcut_when_shape_changes" in lost_points(data)
+    assert "stride=(1, 1)), expected a 1x1 nn.Conv2d(" in check_output(data, "projection_shortcut_when_shape_changes")
+    assert "adding the shortcut to the main path failed" in check_output(data, "block_output_shapes")
 
 
 def test_relu_before_addition(graded):
     data = graded["relu_before_addition"]
-    assert _lost(data) == _points("block_computes_residual")
-    assert "the last ReLU comes after the addition" in _output(data, "block_computes_residual")
+    assert lost_points(data) == _points("block_computes_residual")
+    assert "the last ReLU comes after the addition" in check_output(data, "block_computes_residual")
 
 
 @pytest.mark.skipif(not HAS_DATA, reason="CIFAR-10 is not available here")
 def test_weak_network_does_not_beat_net(graded):
     data = graded["too_weak"]
-    assert _lost(data) == _points("small_resnet_beats_net")
-    output = _output(data, "small_resnet_beats_net")
+    assert lost_points(data) == _points("small_resnet_beats_net")
+    output = check_output(data, "small_resnet_beats_net")
     assert "your SmallResNet's test accuracy was" in output and "and the course's Net's" in output, output

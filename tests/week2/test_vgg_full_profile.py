@@ -11,20 +11,12 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.data import DataError, cifar10_tensors
+from autograder.data import cifar10_tensors
 from autograder.spec import exercise_spec
 from autograder.week2.test_vgg import overfit_batch, train_and_test
+from tests.support import has_data
 
-
-def _has_data() -> bool:
-    try:
-        cifar10_tensors(True)
-        return True
-    except DataError:
-        return False
-
-
-needs_data = pytest.mark.skipif(not _has_data(), reason="CIFAR-10 is not available here")
+needs_data = pytest.mark.skipif(not has_data(cifar10_tensors), reason="CIFAR-10 is not available here")
 
 
 def _tiny_model() -> nn.Module:

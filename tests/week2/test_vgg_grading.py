@@ -10,20 +10,15 @@ out.
 
 from __future__ import annotations
 
-import json
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
 
-from autograder.data import DataError, cifar10_tensors
-from autograder.settings import KIT_ROOT
+from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
-from tests.support import copy_week, patch_file, run_autograder
+from tests.support import (
+    ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
+    lost_points, patched_week,
+)
 
-SOLUTIONS = KIT_ROOT / "solutions"
-ASSIGNMENTS = KIT_ROOT / "assignments"
-ONE_THREAD = {"DLKIT_THREADS": "1"}
 ALL = "week2 and test_vgg"
 UNITS = ALL + " and not learns"
 
@@ -50,23 +45,7 @@ VARIANTS = {
                         "        transforms.RandomHorizontalFlip(),\n", "")],
 }
 
-
-def _has_data() -> bool:
-    try:
-        cifar10_tensors(True)
-        return True
-    except DataError:
-        return False
-
-
-HAS_DATA = _has_data()
-
-
-def _grade(submission: Path, selection: str, results: Path) -> dict:
-    proc = run_autograder("-k", selection, submission=submission, results=results, env=ONE_THREAD)
-    if not results.exists():
-        raise AssertionError(f"no results written (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return json.loads(results.read_text())
+HAS_DATA = has_data(cifar10_tensors)
 
 
 @pytest.fixture(scope="module")
@@ -75,31 +54,12 @@ def graded(tmp_path_factory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("week2_vgg")
     runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
     for name, patches in VARIANTS.items():
-        folder = copy_week(SOLUTIONS, "week2", root / name)
-        for old, new in patches:
-            patch_file(folder / "week2" / "vgg.py", old, new)
-        runs[name] = (folder, UNITS)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(_grade, folder, selection, root / f"{name}.json")
-                   for name, (folder, selection) in runs.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
-def _by_check(data: dict) -> dict[str, dict]:
-    return {t["name"].split("/")[-1]: t for t in data["tests"]}
-
-
-def _lost(data: dict) -> dict[str, float]:
-    return {t["name"].split("/")[-1]: t["max_score"] - t["score"] for t in data["tests"] if t["score"] < t["max_score"]}
-
-
-def _output(data: dict, check: str) -> str:
-    return _by_check(data)[check]["output"]
+        runs[name] = (patched_week("week2", "vgg.py", patches, root / name), UNITS)
+    return grade_all(runs, root)
 
 
 def _points(*checks: str) -> dict[str, float]:
-    declared = load_spec()["week2"]["vgg"].checks
-    return {check: declared[check].points for check in checks}
+    return declared_points("week2", "vgg", *checks)
 
 
 CFG_MESSAGE = ("VGG() failed: `_make_layers(cfg)` uses a name `cfg` that is not defined in __init__ — the "
@@ -114,8 +74,8 @@ def test_reference_scores_full_marks(graded):
     data = graded["reference"]
     declared = load_spec()["week2"]["vgg"].checks
     expected = set(declared) if HAS_DATA else set(declared) - {"learns"}
-    assert set(_by_check(data)) == expected
-    assert _lost(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
+    assert set(checks_by_name(data)) == expected
+    assert lost_points(data) == {}, [t["output"] for t in data["tests"] if t["status"] != "passed"]
     assert data["score"] == data["max_score"] == sum(declared[c].points for c in expected)
 
 
@@ -123,53 +83,53 @@ def test_release_scores_zero_with_the_bug_or_not_implemented(graded):
     data = graded["release"]
     assert data["score"] == 0
     for check in (*BUILDS_MODEL, "learns"):
-        assert _output(data, check).startswith(CFG_MESSAGE), _output(data, check)
+        assert check_output(data, check).startswith(CFG_MESSAGE), check_output(data, check)
     for check, function in (("flattened_size", "flattened_size"), ("flattened_size_leaves_features_alone",
                                                                    "flattened_size"),
                             ("train_transform_follows_course", "train_transform"),
                             ("test_transform_follows_course", "test_transform")):
-        assert _output(data, check) == f"not implemented yet: {function} in vgg.py"
+        assert check_output(data, check) == f"not implemented yet: {function} in vgg.py"
 
 
 def test_classifier_bug_alone_loses_the_checks_that_run_the_model(graded):
     data = graded["only_cfg_fixed"]
-    assert _lost(data) == _points(*RUNS_MODEL, "parameters_match_reference")
+    assert lost_points(data) == _points(*RUNS_MODEL, "parameters_match_reference")
     for check in RUNS_MODEL:
-        assert f"failed: {SHAPE_MESSAGE}" in _output(data, check), _output(data, check)
-    assert _output(data, "parameters_match_reference").startswith(
+        assert f"failed: {SHAPE_MESSAGE}" in check_output(data, check), check_output(data, check)
+    assert check_output(data, "parameters_match_reference").startswith(
         "VGG()'s classifier.weight has shape (10, 2048), expected (10, 512)")
 
 
 def test_cfg_bug_alone_loses_every_check_that_builds_the_model(graded):
     data = graded["only_classifier_fixed"]
-    assert _lost(data) == _points(*BUILDS_MODEL)
+    assert lost_points(data) == _points(*BUILDS_MODEL)
     for check in BUILDS_MODEL:
-        assert _output(data, check).startswith(CFG_MESSAGE), _output(data, check)
+        assert check_output(data, check).startswith(CFG_MESSAGE), check_output(data, check)
 
 
 def test_undefined_name_message_comes_from_the_error(graded):
-    output = _output(graded["other_undefined_name"], "constructs")
+    output = check_output(graded["other_undefined_name"], "constructs")
     assert output.startswith("VGG() failed: `_make_layers(config)` uses a name `config` that is not defined in "
                              "__init__ — `config` is stored on the instance as self.config"), output
     assert "\n  at vgg.py, line " in output
 
 
 def test_three_mistakes_lose_exactly_their_checks(graded):
-    assert _lost(graded["three_mistakes"]) == _points(*RUNS_MODEL, "flattened_size_leaves_features_alone",
+    assert lost_points(graded["three_mistakes"]) == _points(*RUNS_MODEL, "flattened_size_leaves_features_alone",
                                                       "train_transform_follows_course")
 
 
 def test_classifier_message_numbers_come_from_the_model(graded):
     assert "your classifier expects 512 features but the feature extractor gives 2048 for a 32x32 input" in \
-        _output(graded["three_mistakes"], "output_shape")
+        check_output(graded["three_mistakes"], "output_shape")
 
 
 def test_flattened_size_must_not_touch_batch_norm_statistics(graded):
     assert "updated batch norm's running statistics" in \
-        _output(graded["three_mistakes"], "flattened_size_leaves_features_alone")
+        check_output(graded["three_mistakes"], "flattened_size_leaves_features_alone")
 
 
 def test_train_transform_without_augmentation(graded):
-    assert _output(graded["three_mistakes"], "train_transform_follows_course").startswith(
+    assert check_output(graded["three_mistakes"], "train_transform_follows_course").startswith(
         "train_transform() is [ToTensor(), Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.201))], expected "
         "[RandomCrop((32, 32), padding=4), RandomHorizontalFlip(p=0.5), ToTensor(), Normalize(")

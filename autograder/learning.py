@@ -1,0 +1,45 @@
+"""What the week-2 learning checks share: cached CIFAR-10 subsets, the kit's test loop, and the
+reference ``cifar10`` module for code that runs outside a check.
+
+Shapes: a subset is ``(images, labels)`` with images uint8 (N, 3, 32, 32) and labels int64 (N,),
+as ``autograder.data.cifar10_tensors`` gives them; batches for :func:`measure_accuracy` are
+``(images, labels)`` with images float32 (B, C, H, W) and labels int64 (B,), e.g. from
+``autograder.batches.TensorBatches``.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+
+import torch
+from torch import nn
+
+from autograder.batches import subset
+from autograder.data import cifar10_tensors
+from autograder.submission import REFERENCE_ROOT, Submission
+
+
+@functools.lru_cache(maxsize=4)
+def cifar10_subset(train: bool, n: int, seed: int, root) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` CIFAR-10 images of the training (``train``) or test split drawn with ``seed``; memoised."""
+    images, labels = cifar10_tensors(train, root)
+    return subset(images, labels, n, seed)
+
+
+def measure_accuracy(model: nn.Module, batches) -> float:
+    """The kit's test loop: accuracy of ``model`` on ``batches``, in eval mode, without gradients."""
+    model.eval()
+    correct, seen = 0, 0
+    with torch.no_grad():
+        for images, labels in batches:
+            correct += (model(images).argmax(dim=1) == labels).sum().item()
+            seen += labels.shape[0]
+    return correct / seen
+
+
+@functools.lru_cache(maxsize=1)
+def reference_cifar10() -> ModuleType:
+    """The reference ``solutions/week2/cifar10.py`` (its ``Net`` and a correct ``train``), for the
+    calibration scripts and the kit's tests; a check gets it from ``reference_module("cifar10")``."""
+    return Submission(REFERENCE_ROOT, "week2", label="reference_outside_checks").load("cifar10")
