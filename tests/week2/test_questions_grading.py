@@ -84,7 +84,7 @@ def test_drop_last_ignored(graded):
 
 def test_conv_output_size_as_a_float(graded):
     output = check_output(graded["mistakes_b"], "conv_output_size_matches_conv2d")
-    assert output.startswith("conv_output_size(32, kernel=5, padding=0, stride=1) gave a float, expected a int")
+    assert output.startswith("conv_output_size(32, kernel=5, padding=0, stride=1) gave a float, expected an int")
 
 
 def test_transposed_weight(graded):
