@@ -22,6 +22,7 @@ from PIL import Image
 from torch import nn
 from torchvision import transforms
 
+from autograder.acceleration import training_precision
 from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, TensorBatches
 from autograder.data import CIFAR10_CLASSES
 from autograder.expect import (
@@ -355,5 +356,6 @@ def test_per_class_accuracy(student, submission, device):
 def test_net_accuracy(student, submission, exercise, profile, device, data_root):
     budget = exercise.budget(profile)
     threshold = exercise.threshold("net_accuracy", profile)
-    accuracy = call_student(submission, "training your Net", train_and_test, student, budget, device, data_root)
+    with training_precision(device, profile):
+        accuracy = call_student(submission, "training your Net", train_and_test, student, budget, device, data_root)
     expect_at_least(accuracy, threshold, f"the test accuracy of your Net after {describe_budget(budget)},")

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from autograder.acceleration import training_precision
 from autograder.batches import MNIST_MEAN, MNIST_STD, TensorBatches, subset
 from autograder.data import mnist_tensors
 from autograder.expect import (
@@ -198,7 +199,8 @@ def _accuracy(student, submission, kind: str, permuted: bool, exercise, profile:
     key = (id(student), kind, permuted, profile, str(device), str(root))
     if key not in _ACCURACIES:
         what = f"training your {'FC2Layer' if kind == 'fc' else 'CNN'}" + (" on permuted pixels" if permuted else "")
-        _ACCURACIES[key] = call_student(submission, what, train_and_test, student, kind, permuted, budget, device, root)
+        with training_precision(torch.device(device), profile):
+            _ACCURACIES[key] = call_student(submission, what, train_and_test, student, kind, permuted, budget, device, root)
     return _ACCURACIES[key]
 
 

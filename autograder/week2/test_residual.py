@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from autograder.acceleration import training_precision
 from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, VGG_MEAN, VGG_STD, TensorBatches
 from autograder.expect import (
     CheckFailure, call_student, expect_dtype, expect_gradients_reach, expect_shape, expect_tensor,
@@ -276,8 +277,9 @@ def test_small_resnet_beats_net(student, submission, reference_module, exercise,
     seed = torch.initial_seed()   # the check's own seed, set by the plugin
     what = "SmallResNet() on a (2, 3, 32, 32) batch"   # errors are reported before any training
     _forward_model(student, submission, _small_resnet(student, submission), torch.randn(2, 3, 32, 32), what)
-    mine, net = call_student(submission, "training your SmallResNet", compare_with_net, student.SmallResNet, budget,
-                             seed, device, data_root, cifar10=reference_module("cifar10"))
+    with training_precision(device, profile):
+        mine, net = call_student(submission, "training your SmallResNet", compare_with_net, student.SmallResNet, budget,
+                                 seed, device, data_root, cifar10=reference_module("cifar10"))
     if not mine >= net + margin:
         fail(f"after {describe_budget(budget)}, your SmallResNet's test accuracy was {mine:.3f} and the course's "
              f"Net's {net:.3f}, expected at least {net + margin:.3f} (Net's + {margin:.2f})",

@@ -28,6 +28,7 @@ from PIL import Image
 from torch import nn
 from torchvision import transforms
 
+from autograder.acceleration import training_precision
 from autograder.batches import VGG_MEAN, VGG_STD, TensorBatches
 from autograder.expect import (
     CheckFailure, call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_shape,
@@ -391,8 +392,9 @@ def test_learns(student, submission, reference_module, exercise, profile, device
         expect_at_least(accuracy, exercise.threshold("overfit_accuracy", profile),
                         f"{what.replace('loss', 'accuracy on that batch')}")
     else:
-        accuracy = call_student(submission, "training VGG()", train_and_test, model, budget, seed, device, data_root,
-                                cifar10=reference_module("cifar10"))
+        with training_precision(device, profile):
+            accuracy = call_student(submission, "training VGG()", train_and_test, model, budget, seed, device, data_root,
+                                    cifar10=reference_module("cifar10"))
         expect_at_least(accuracy, exercise.threshold("test_accuracy", profile),
                         f"the test accuracy of VGG() after {budget['epochs']} epochs over "
                         f"{budget['train_images']:,} augmented training images (batch {budget['batch_size']}, "
