@@ -35,8 +35,3 @@ def training_precision(device: torch.device, profile: str) -> contextlib.Abstrac
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
-
-def warm_up(model: torch.nn.Module, example: torch.Tensor) -> None:
-    """One forward and backward pass outside any timed region (CUDA kernels load lazily); gradients cleared."""
-    model(example).float().sum().backward()
-    model.zero_grad(set_to_none=True)

@@ -2,7 +2,7 @@
 
 import torch
 
-from autograder.acceleration import make_deterministic, training_precision, uses_autocast, warm_up
+from autograder.acceleration import make_deterministic, training_precision, uses_autocast
 
 
 def test_autocast_only_on_cuda_under_the_full_profile():
@@ -16,12 +16,6 @@ def test_cpu_training_keeps_float32():
     with training_precision(torch.device("cpu"), "full"):
         out = model(torch.randn(3, 4))
     assert out.dtype == torch.float32
-
-
-def test_warm_up_leaves_no_gradient_behind():
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(), torch.nn.LazyLinear(2))
-    warm_up(model, torch.randn(2, 3, 8, 8))
-    assert all(p.grad is None for p in model.parameters())
 
 
 def test_deterministic_settings_do_nothing_on_cpu():
