@@ -7,6 +7,7 @@ the student's call as the student wrote it, e.g. ``"matvec(m, v)"``.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -152,3 +153,23 @@ def call_student(submission: Any, what: str, function: Callable, *args: Any, hin
         raise
     except Exception as error:  # the student's code may raise anything
         fail(f"{what}: {describe(error, Path(getattr(submission, 'folder', submission)))}", hint)
+
+
+def answer_digest(week: str, name: str, letter: str) -> str:
+    """The stored form of a multiple-choice answer, so the right letter is not in the check file as text."""
+    return hashlib.sha256(f"dlkit/{week}/{name}={letter}".encode()).hexdigest()[:16]
+
+
+def expect_choice(module: Any, name: str, week: str, choices: tuple[str, ...], right: str, hint: str) -> None:
+    """``module.<name>`` is one of ``choices`` (letters, any case) and its digest equals ``right``."""
+    allowed = ", ".join(map(repr, choices))
+    filename = Path(getattr(module, "__file__", None) or "the module").name
+    if not hasattr(module, name):
+        fail(f"{filename} has no {name}, expected {name} = one of {allowed}")
+    value = getattr(module, name)
+    if value is None:
+        fail(f"not implemented yet: {name} in {filename} (set it to one of {allowed})")
+    if not isinstance(value, str) or value.strip().lower() not in choices:
+        fail(f"{name} is {value!r}, expected one of {allowed}")
+    if answer_digest(week, name, value.strip().lower()) != right:
+        fail(f"{name} = {value!r} is not the right answer", hint=hint)

@@ -4,13 +4,12 @@ The written answers (``ANSWER_Q1`` ... ``ANSWER_Q6``) are not checked here:
 instructors grade them by hand.
 """
 
-import hashlib
 import math
 
 import torch
 from torch import nn
 
-from autograder.expect import expect_equal, expect_tensor_like, expect_type, fail
+from autograder.expect import expect_choice, expect_equal, expect_tensor_like, expect_type, fail
 
 CHOICES = ("a", "b", "c", "d")
 # sha256 of "dlkit/week1/<NAME>=<letter>", first 16 hex digits: the right letters are not
@@ -131,16 +130,7 @@ def test_gradient_norms_sigmoid_vs_relu(student, exercise, profile):
 # --- multiple choice -------------------------------------------------------------------------
 
 def _expect_choice(student, name: str, hint: str) -> None:
-    if not hasattr(student, name):
-        fail(f"questions.py has no {name}, expected {name} = one of {', '.join(map(repr, CHOICES))}")
-    value = getattr(student, name)
-    if value is None:
-        fail(f"not implemented yet: {name} in questions.py (set it to one of {', '.join(map(repr, CHOICES))})")
-    if not isinstance(value, str) or value.strip().lower() not in CHOICES:
-        fail(f"{name} is {value!r}, expected one of {', '.join(map(repr, CHOICES))}")
-    letter = value.strip().lower()
-    if hashlib.sha256(f"dlkit/week1/{name}={letter}".encode()).hexdigest()[:16] != RIGHT_ANSWERS[name]:
-        fail(f"{name} = {value!r} is not the right answer", hint=hint)
+    expect_choice(student, name, "week1", CHOICES, RIGHT_ANSWERS[name], hint)
 
 
 def test_answer_alexnet(student):

@@ -128,3 +128,30 @@ def test_expectations_check_type_then_dtype_then_shape_then_values(actual, messa
     with pytest.raises(CheckFailure) as error:
         expect_tensor_like(actual, expected, "f(x)")
     assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("", "questions.py has no ANSWER_X, expected ANSWER_X = one of 'a', 'b'"),
+        ("ANSWER_X = None\n", "not implemented yet: ANSWER_X in questions.py (set it to one of 'a', 'b')"),
+        ("ANSWER_X = 3\n", "ANSWER_X is 3, expected one of 'a', 'b'"),
+        ("ANSWER_X = ' A '\n", "ANSWER_X = ' A ' is not the right answer\nHint: think again"),
+    ],
+)
+def test_multiple_choice_messages(tmp_path, source, message):
+    from autograder.expect import answer_digest, expect_choice
+
+    _write(tmp_path / "week1", "questions.py", source)
+    module = Submission(tmp_path, "week1").load("questions")
+    with pytest.raises(CheckFailure) as error:
+        expect_choice(module, "ANSWER_X", "week1", ("a", "b"), answer_digest("week1", "ANSWER_X", "b"), "think again")
+    assert str(error.value) == message
+
+
+def test_multiple_choice_accepts_the_right_letter_in_any_case(tmp_path):
+    from autograder.expect import answer_digest, expect_choice
+
+    _write(tmp_path / "week1", "questions.py", "ANSWER_X = 'B'\n")
+    module = Submission(tmp_path, "week1").load("questions")
+    expect_choice(module, "ANSWER_X", "week1", ("a", "b"), answer_digest("week1", "ANSWER_X", "b"), "")
