@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-from autograder import __version__
-
-# Each entry: module that defines ``add_parser(subparsers)``; the sub-command's
-# parser sets ``func`` to the callable that runs it and returns an exit code.
-SUBCOMMAND_MODULES = (
-    "autograder.cli_data",
-    "autograder.release.cli",
-    "autograder.grading.cli",
-)
+from autograder import __version__, cli_data
+from autograder.grading import cli as grading_cli
+from autograder.release import cli as release_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"dlkit {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if not (name == error.name or name.startswith(f"{error.name}.")):
-                raise
-            continue
-        module.add_parser(subparsers)
+    for module in (cli_data, release_cli, grading_cli):
+        module.add_parser(subparsers)  # each sets ``func`` on its parsers
     return parser
 
 

@@ -108,4 +108,3 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return data
 
 
-add_data_parser = add_parser

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from autograder.files import write_text_atomically
 
 PASSED, FAILED = "passed", "failed"
 
@@ -101,18 +101,8 @@ def gradescope_json(results: list[CheckResult], provenance: Provenance) -> dict:
 
 
 def write_json_atomically(data: dict, path: Path) -> None:
-    """Write ``data`` to ``path`` so that a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` as indented JSON to ``path`` so that a reader never sees half a file."""
+    write_text_atomically(json.dumps(data, indent=2) + "\n", path)
 
 
 def read_results(path: Path) -> tuple[list[CheckResult], dict]:

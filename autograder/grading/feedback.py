@@ -12,7 +12,7 @@ import html
 from itertools import groupby
 from pathlib import Path
 
-from autograder.grading.gradebook import write_text_atomically
+from autograder.files import write_text_atomically
 from autograder.grading.outcome import StudentOutcome
 from autograder.results import PASSED, total
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
+from autograder.files import write_text_atomically
 from autograder.grading.outcome import StudentOutcome
 from autograder.results import total
 
@@ -24,20 +23,6 @@ def gradebook_rows(outcomes: list[StudentOutcome], exercises: list[str]) -> list
         rows.append([outcome.student, _points(outcome.score), _points(outcome.max_score), outcome.status, *earned,
                      outcome.message])
     return rows
-
-
-def write_text_atomically(text: str, path: Path) -> None:
-    """Write ``text`` to ``path`` so that a reader (or a killed run) never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def csv_text(rows: list[list[str]]) -> str:

@@ -27,7 +27,8 @@ from typing import TextIO
 from autograder.grading import outcome as outcome_file
 from autograder.grading.discover import CopyLimits, Found, InvalidSubmission, find_submissions, fingerprint, materialize
 from autograder.grading.feedback import write_feedback
-from autograder.grading.gradebook import write_gradebook, write_text_atomically
+from autograder.files import write_text_atomically
+from autograder.grading.gradebook import write_gradebook
 from autograder.grading.isolate import GradeOptions, Stopped, declared_checks, grade_copy, memory_cap_mb, private_folder
 from autograder.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_run
 from autograder.grading.progress import Progress

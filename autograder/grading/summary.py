@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading.gradebook import csv_text, write_text_atomically
+from autograder.files import write_text_atomically
+from autograder.grading.gradebook import csv_text
 from autograder.grading.outcome import STATUSES, StudentOutcome
 from autograder.results import PASSED
 

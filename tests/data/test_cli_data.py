@@ -2,7 +2,7 @@ import argparse
 
 import pytest
 
-from autograder.cli_data import add_data_parser, add_parser
+from autograder.cli_data import add_parser
 from autograder.data import DataError, DataNotFoundError, link
 from tests.data.data_builders import write_cifar, write_mnist
 
@@ -16,10 +16,6 @@ def run(*argv: str) -> int:
 
 def snapshot(folder):
     return sorted((str(p), p.stat().st_mtime_ns) for p in folder.rglob("*"))
-
-
-def test_add_data_parser_is_the_same_registration():
-    assert add_data_parser is add_parser
 
 
 def test_status_prints_table_and_fails_when_something_is_missing(tmp_path, capsys):
