@@ -7,7 +7,10 @@ the student's call as the student wrote it, e.g. ``"matvec(m, v)"``.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import inspect
+import textwrap
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -143,16 +146,60 @@ def call_student(submission: Any, what: str, function: Callable, *args: Any, hin
     An exception from the student's code becomes one :class:`CheckFailure` starting with ``what``
     ("what: your code raised ... at file.py, line N"), described against ``submission`` (a
     ``Submission`` or the folder of the student's files). A :class:`CheckFailure` or a
-    ``NotImplementedError`` (reported as "not implemented yet: ...") passes through unchanged.
+    ``NotImplementedError`` (reported as "not implemented yet: ...") passes through unchanged, and so
+    does the kit's own :class:`~autograder.data.DataError` (a missing data set is not the student's bug).
     """
+    from autograder.data.errors import DataError
     from autograder.failures import describe   # failures imports this module
 
     try:
         return function(*args, **kwargs)
-    except (CheckFailure, NotImplementedError):
+    except (CheckFailure, NotImplementedError, DataError):
         raise
     except Exception as error:  # the student's code may raise anything
         fail(f"{what}: {describe(error, Path(getattr(submission, 'folder', submission)))}", hint)
+
+
+def _raises_not_implemented(statement: ast.stmt) -> bool:
+    if not isinstance(statement, ast.Raise) or statement.exc is None:
+        return False
+    exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+    return getattr(exc, "id", "") == "NotImplementedError"
+
+
+def is_unwritten(function: Callable) -> bool:
+    """``function`` still ends in the release's stub: its body raises ``NotImplementedError`` at its
+    top level, with no ``return`` or ``yield`` before that line (whatever the student wrote above it).
+
+    Read from the source, without running it; ``False`` when the source cannot be read.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    definition = tree.body[0] if tree.body else None
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    for statement in definition.body:
+        if _raises_not_implemented(statement):
+            return True
+        if any(isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) for node in ast.walk(statement)):
+            return False
+    return False
+
+
+def expect_written(module: Any, *names: str) -> None:
+    """Each of ``module``'s ``names`` (functions, or classes with their ``__init__`` and ``forward``) is
+    written: a check calls this before its data or training, so a stub fails at once with
+    "not implemented yet" rather than after a data problem or minutes of work."""
+    filename = Path(getattr(module, "__file__", None) or "the module").name
+    for name in names:
+        value = getattr(module, name, None)
+        functions = [value] if not isinstance(value, type) else \
+            [vars(value)[m] for m in ("__init__", "forward") if callable(vars(value).get(m))]
+        for function in functions:
+            if callable(function) and is_unwritten(function):
+                fail(f"not implemented yet: {function.__qualname__} in {filename}")
 
 
 def answer_digest(week: str, name: str, letter: str) -> str:

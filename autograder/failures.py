@@ -12,6 +12,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+from autograder.data.errors import DataError
 from autograder.expect import CheckFailure
 from autograder.submission import StudentCodeError
 from autograder.timeout import CheckTimeout
@@ -37,14 +38,21 @@ def _qualified_name(tb, frame: traceback.FrameSummary) -> str:
     return frame.name
 
 
-def _first_line(message: str, limit: int = 300) -> str:
+def _first_line(message: str, limit: int = 1000) -> str:
+    """The message's first line; one longer than ``limit`` ends at its last whole sentence (or word) that fits."""
     text = message.strip().splitlines()[0] if message.strip() else ""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    end = head.rfind(". ")
+    if end > 0:
+        return head[: end + 1]
+    return head[: head.rfind(" ")] + " (message shortened)" if " " in head else head + " (message shortened)"
 
 
 def describe(error: BaseException, student_dir: Path) -> str:
     """The student-facing message for ``error`` raised while checking ``student_dir``."""
-    if isinstance(error, (CheckFailure, StudentCodeError)):
+    if isinstance(error, (CheckFailure, StudentCodeError, DataError)):
         return str(error)
     if isinstance(error, CheckTimeout):
         frames = _student_frames(error.__traceback__, student_dir)

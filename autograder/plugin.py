@@ -15,16 +15,18 @@ from pathlib import Path
 import pytest
 
 from autograder import settings as settings_module
+from autograder.data.errors import DataError
 from autograder.failures import describe
 from autograder.report import format_table
 from autograder.results import FAILED, PASSED, CheckResult, current_provenance, gradescope_json, write_json_atomically
 from autograder.spec import SpecError, check_spec, exercise_spec, load_spec
-from autograder.submission import REFERENCE_ROOT, Submission
-from autograder.timeout import time_limit
+from autograder.submission import REFERENCE_ROOT, StudentCodeError, Submission
+from autograder.timeout import CheckClock
 
 CHECKS_ROOT = Path(__file__).resolve().parent
 CHECK_KEY = pytest.StashKey["CheckSpec"]()
 SEED_KEY = pytest.StashKey[int]()
+CLOCK_KEY = pytest.StashKey[CheckClock]()
 
 
 def check_seed(check_id: str) -> int:
@@ -85,6 +87,34 @@ def _graded_location(item: pytest.Item) -> tuple[str, str, str] | None:
         return None
     name = getattr(item, "originalname", item.name)
     return path.parent.name, path.stem[len("test_"):], name[len("test_"):]
+
+
+def _may_select(path: Path, config: pytest.Config) -> bool:
+    """Whether ``-k`` can select any declared check of the check module at ``path`` (True when unsure).
+
+    Lets ``pytest autograder -k week1`` skip importing week 2's check modules: the keywords a check
+    item matches are its function's, its module's and its folders' names, all known from exercises.toml.
+    """
+    expression = config.getoption("keyword", "")
+    if not expression or path.parent.parent != CHECKS_ROOT or not path.name.startswith("test_"):
+        return True
+    try:
+        from _pytest.mark import KeywordMatcher
+        from _pytest.mark.expression import Expression
+
+        checks = load_spec()[path.parent.name][path.stem.removeprefix("test_")].checks
+        compiled = Expression.compile(expression)
+    except Exception:  # noqa: BLE001 - pytest's internals moved, or an undeclared module: collect it
+        return True
+    folders = {part for part in path.relative_to(CHECKS_ROOT.parent).parent.parts}
+    return any(compiled.evaluate(KeywordMatcher(frozenset({f"test_{check}", path.name, *folders})))
+               for check in checks)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.suffix == ".py" and not _may_select(collection_path.resolve(), config):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -196,18 +226,45 @@ def data_root(grading_settings):
     return grading_settings.data_root
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item):
+def _check_clock(item: pytest.Item) -> CheckClock | None:
+    """The item's time limit, shared by its fixture setup (where the student's file is imported) and its call."""
     spec = item.stash.get(CHECK_KEY, None)
     if spec is None:
-        yield
-        return
-    settings = _session(item.config).settings
-    seconds = settings.check_timeout
-    if seconds is None:
-        seconds = exercise_spec(spec.week, spec.exercise).timeout_s[settings.profile]
-    with time_limit(seconds, f"the check {spec.name}"):
-        yield
+        return None
+    if CLOCK_KEY not in item.stash:
+        settings = _session(item.config).settings
+        seconds = settings.check_timeout
+        if seconds is None:
+            seconds = exercise_spec(spec.week, spec.exercise).timeout_s[settings.profile]
+        item.stash[CLOCK_KEY] = CheckClock(seconds, f"the check {spec.name}")
+    return item.stash[CLOCK_KEY]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    clock = _check_clock(item)
+    if clock is None:
+        return (yield)
+    with clock.running():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    clock = _check_clock(item)
+    if clock is None:
+        return (yield)
+    with clock.running():
+        return (yield)
+
+
+def _cause(error: BaseException) -> str:
+    """The shared cause of a failure (see :attr:`CheckResult.cause`), or ``""`` for the check's own."""
+    if isinstance(error, StudentCodeError):
+        return f"module {error.file}"
+    if isinstance(error, DataError):
+        return f"data {error.dataset or 'data set'}"
+    return ""
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -218,18 +275,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return
     report = outcome.get_result()
     state = _session(item.config)
+    message, cause = "", ""
     if report.failed and call.excinfo is not None:
         student_dir = state.settings.submission / spec.week
         message = describe(call.excinfo.value, student_dir)
+        cause = _cause(call.excinfo.value)
         report.longrepr = message
-    else:
-        message = ""
     final = (report.when == "setup" and report.failed) or report.when == "call"
     if final:
         passed = report.passed
         state.results.append(
             CheckResult(spec.week, spec.exercise, spec.name, spec.points, spec.points if passed else 0.0,
-                        PASSED if passed else FAILED, message, item.stash[SEED_KEY], spec.visibility)
+                        PASSED if passed else FAILED, message, item.stash[SEED_KEY], spec.visibility, cause)
         )
 
 

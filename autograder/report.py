@@ -1,17 +1,53 @@
-"""The points table printed at the end of ``pytest autograder``."""
+"""The points table printed at the end of ``pytest autograder``.
+
+Every reason is said once: a data set that could not be read is explained above
+the table and its checks say "needs MNIST (see above)"; a long message repeated
+within an exercise (a file that does not import, a model that does not build) is
+shown at its first check and referred to after.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from itertools import groupby
 from textwrap import indent
 
 from autograder.results import PASSED, CheckResult, Provenance, total
 
 WIDTH = 72
+SHORT_MESSAGE = 80
+"""A one-line message up to this long is repeated under each check: a reference would be no shorter."""
 
 
 def _points(value: float) -> str:
     return f"{value:g}"
+
+
+def _data_notes(results: list[CheckResult]) -> list[str]:
+    """The block above the table for each data set that failed checks need."""
+    lines = []
+    notes = {r.cause: r.output for r in results if r.status != PASSED and r.cause.startswith("data ")}
+    for cause, message in notes.items():
+        needing = [r for r in results if r.cause == cause and r.status != PASSED]
+        dataset = cause.removeprefix("data ")
+        lines += ["", f"{dataset} could not be read, so {len(needing)} check{'s' * (len(needing) != 1)} "
+                      f"({_points(sum(r.max_score for r in needing))} points) could not run:",
+                  *(textwrap.fill(paragraph, WIDTH, initial_indent="    ", subsequent_indent="    ",
+                                  break_on_hyphens=False, break_long_words=False)
+                    for paragraph in message.strip().splitlines())]
+    return lines
+
+
+def _message_lines(result: CheckResult, first_with_message: dict[str, str]) -> list[str]:
+    """What to print under a failed check: its message, or a pointer to where it was said."""
+    if result.cause.startswith("data "):
+        return [f"needs {result.cause.removeprefix('data ')} (see above)"]
+    message = result.output.strip()
+    short = "\n" not in message and len(message) <= SHORT_MESSAGE
+    if not short and message in first_with_message:
+        return [f"same as {first_with_message[message]} above"]
+    first_with_message.setdefault(message, result.check)
+    return [message]
 
 
 def format_table(results: list[CheckResult], provenance: Provenance, titles: dict[str, str]) -> str:
@@ -23,6 +59,7 @@ def format_table(results: list[CheckResult], provenance: Provenance, titles: dic
         f"dlkit {provenance.kit_version} | torch {provenance.torch_version} | device {provenance.device} "
         f"| profile {provenance.profile}",
     ]
+    lines += _data_notes(results)
     for (week, exercise), group in groupby(results, key=lambda r: (r.week, r.exercise)):
         group = list(group)
         earned, possible = total(group)
@@ -30,12 +67,13 @@ def format_table(results: list[CheckResult], provenance: Provenance, titles: dic
         header = f"{week} / {title}"
         lines.append("")
         lines.append(f"{header:<{WIDTH - 12}}{_points(earned):>5} / {_points(possible):<5}")
+        first_with_message: dict[str, str] = {}
         for r in group:
             mark = "PASS" if r.status == PASSED else "FAIL"
             row = f"  {mark}  {r.check}"
             lines.append(f"{row:<{WIDTH - 12}}{_points(r.score):>5} / {_points(r.max_score):<5}")
             if r.status != PASSED and r.output:
-                lines.append(indent(r.output, " " * 8))
+                lines += [indent(text, " " * 8) for text in _message_lines(r, first_with_message)]
     earned, possible = total(results)
     lines.append("")
     lines.append(f"{'TOTAL':<{WIDTH - 12}}{_points(earned):>5} / {_points(possible):<5}")

@@ -34,6 +34,10 @@ class CheckResult:
     """Seed the check ran with."""
     visibility: str = "visible"
     """Gradescope visibility."""
+    cause: str = ""
+    """A failure this check shares with others, said once in reports: ``"module tensor_ops.py"`` (the
+    student's file could not run), ``"data MNIST"`` (a data set is missing or damaged); empty for a
+    check's own failure. ``output`` still holds the whole message."""
 
     @property
     def id(self) -> str:
@@ -73,6 +77,28 @@ def current_provenance(device: str, profile: str, threads: int) -> Provenance:
     return Provenance(__version__, torch.__version__, platform.python_version(), device, name, profile, threads)
 
 
+def shared_causes(results: list[CheckResult]) -> list[str]:
+    """One sentence per cause shared by failed checks (see :attr:`CheckResult.cause`), in order of first
+    appearance: "tensor_ops.py stopped the program at import (sys.exit(0) at line 2): none of its 9 checks
+    could run", "MNIST could not be read: 6 checks (10 points) need it"."""
+    sentences = []
+    causes = list(dict.fromkeys(r.cause for r in results if r.cause and r.status != PASSED))
+    for cause in causes:
+        hit = [r for r in results if r.cause == cause and r.status != PASSED]
+        first_line = hit[0].output.strip().splitlines()[0] if hit[0].output.strip() else cause
+        kind, _, subject = cause.partition(" ")
+        if kind == "module":
+            of_file = len({(r.week, r.exercise, r.check) for r in results if r.exercise == hit[0].exercise})
+            count = f"none of its {of_file} checks could run" if len(hit) == of_file else \
+                f"{len(hit)} of its {of_file} checks could not run"
+            sentences.append(f"{first_line}: {count}")
+        else:
+            points = sum(r.max_score for r in hit)
+            sentences.append(f"{subject} could not be read: {len(hit)} check{'s' * (len(hit) != 1)} "
+                             f"({points:g} points) need{'s' * (len(hit) == 1)} it")
+    return sentences
+
+
 def total(results: list[CheckResult]) -> tuple[float, float]:
     """(points earned, points possible)."""
     return sum(r.score for r in results), sum(r.max_score for r in results)
@@ -85,19 +111,17 @@ def gradescope_json(results: list[CheckResult], provenance: Provenance) -> dict:
     return {
         "score": earned,
         "max_score": possible,
-        "tests": [
-            {
-                "name": r.id,
-                "score": r.score,
-                "max_score": r.max_score,
-                "status": r.status,
-                "output": r.output,
-                "visibility": r.visibility,
-            }
-            for r in results
-        ],
+        "tests": [_test_json(r) for r in results],
         "extra_data": {"dlkit": asdict(provenance)},
     }
+
+
+def _test_json(result: CheckResult) -> dict:
+    test = {"name": result.id, "score": result.score, "max_score": result.max_score, "status": result.status,
+            "output": result.output, "visibility": result.visibility}
+    if result.cause:
+        test["extra_data"] = {"cause": result.cause}
+    return test
 
 
 def write_json_atomically(data: dict, path: Path) -> None:
@@ -114,5 +138,6 @@ def read_results(path: Path) -> tuple[list[CheckResult], dict]:
     for test in data["tests"]:
         week, exercise, check = test["name"].split("/", 2)
         results.append(CheckResult(week, exercise, check, test["max_score"], test["score"], test["status"],
-                                   test["output"], seeds.get(test["name"], 0), test.get("visibility", "visible")))
+                                   test["output"], seeds.get(test["name"], 0), test.get("visibility", "visible"),
+                                   (test.get("extra_data") or {}).get("cause", "")))
     return results, provenance

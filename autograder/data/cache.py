@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from . import cifar10, mnist
+from .errors import DataError
 from .root import data_root, default_root
 
 FORMAT_VERSION = 1
@@ -45,6 +46,8 @@ class DatasetSpec:
 
     name: str
     """Short name used in cache file names and commands: `mnist`, `cifar10`."""
+    title: str
+    """Name people write: `MNIST`, `CIFAR-10`."""
     sources: Callable[[Path, bool], list[Path]]
     """(root, train) -> the files the split is decoded from; raises DataNotFoundError."""
     decode: Callable[[Path, bool], tuple[torch.Tensor, torch.Tensor]]
@@ -54,8 +57,8 @@ class DatasetSpec:
 
 
 DATASETS = {
-    "mnist": DatasetSpec("mnist", mnist.source_files, mnist.load_mnist, (28, 28)),
-    "cifar10": DatasetSpec("cifar10", cifar10.source_files, cifar10.load_cifar10, (3, 32, 32)),
+    "mnist": DatasetSpec("mnist", "MNIST", mnist.source_files, mnist.load_mnist, (28, 28)),
+    "cifar10": DatasetSpec("cifar10", "CIFAR-10", cifar10.source_files, cifar10.load_cifar10, (3, 32, 32)),
 }
 
 
@@ -153,13 +156,17 @@ def load_tensors(dataset: str, train: bool, root: str | Path) -> tuple[torch.Ten
     """
     spec = DATASETS[dataset]
     root = Path(root)
-    expected = fingerprint(root, spec.sources(root, train))
-    candidates = cache_files(dataset, train, root)
-    for path in candidates:
-        hit = _read_cache(path, expected, spec)
-        if hit is not None:
-            return hit
-    images, labels = spec.decode(root, train)
+    try:
+        expected = fingerprint(root, spec.sources(root, train))
+        candidates = cache_files(dataset, train, root)
+        for path in candidates:
+            hit = _read_cache(path, expected, spec)
+            if hit is not None:
+                return hit
+        images, labels = spec.decode(root, train)
+    except DataError as error:
+        error.dataset = error.dataset or spec.title
+        raise
     payload = {"fingerprint": expected, "images": images, "labels": labels}
     for path in candidates:
         try:

@@ -11,6 +11,9 @@ from __future__ import annotations
 class DataError(Exception):
     """A data set is missing, damaged, or could not be fetched."""
 
+    dataset: str = ""
+    """The data set's display name (``MNIST``, ``CIFAR-10``) once known; set by the reader that raised it."""
+
 
 class DataNotFoundError(DataError):
     """A file or folder that a data set needs is not there."""

@@ -26,8 +26,9 @@ the week's checks with pytest. Once pytest has collected them, and before the
 first check imports a student file, it writes ``collected`` to the status pipe
 and closes it: whatever the student's code does later, the batch can tell a
 broken kit or sandbox (no ``collected``) from a submission that crashed. Each
-check's start and result go to the events file (opened by the batch, so the
-student cannot delete it), so a crash costs one check. It ends with
+check's start and result, and the start and end of each import of a student
+file, go to the events file (opened by the batch, so the student cannot delete
+it), so a crash costs one check, or one file's checks when it happens at import. It ends with
 ``os._exit``, so a student's stray non-daemon thread cannot keep it alive.
 """
 
@@ -240,6 +241,13 @@ class Recorder:
 
     def pytest_configure(self, config) -> None:
         self.config = config
+        from autograder.submission import import_listeners
+
+        import_listeners.append(self.importing)
+
+    def importing(self, file: str, stage: str) -> None:
+        """Around each import of a student file, so a crash there is known to be at import."""
+        _write_event(self.stream, {"event": "import", "file": file, "stage": stage})
 
     def pytest_collection_finish(self, session) -> None:
         if session.items and not session.testsfailed:  # a check module that failed to import counts as failed

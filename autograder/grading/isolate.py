@@ -18,7 +18,9 @@
 Each check's start and result are streamed by the child, so a crash in one
 check (a segfault, ``os._exit``) costs that check only: the checks left are run
 again in a fresh child; after :data:`CRASHES_PER_EXERCISE` crashes in one exercise, the rest of
-that exercise's checks are left out and the other exercises still run.
+that exercise's checks are left out and the other exercises still run. A crash while a student
+file is being imported (the child streams each import's start and end) costs that file's checks
+at once, with one message saying so, and is not retried.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from autograder.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT, 
 from autograder.results import CheckResult, read_results
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
+from autograder.submission import TOP_LEVEL_HINT
 
 NAMESPACES, PROCESS = "namespaces", "process"
 ISOLATIONS = ("auto", NAMESPACES, PROCESS)
@@ -476,12 +479,15 @@ def _startup_failure(attempt: Attempt, week: str) -> Exception | None:
     return None
 
 
-def _collect(events: list[dict], done: dict, plots: dict, plot_dir: Path) -> str | None:
-    """Record the streamed results and plots; return the node id of a check that started and never reported."""
-    current = None
+def _collect(events: list[dict], done: dict, plots: dict, plot_dir: Path) -> tuple[str | None, str | None]:
+    """Record the streamed results and plots; return the node id of a check that started and never
+    reported, and the student file it was importing when the process ended (else ``None``)."""
+    current, importing = None, None
     for event in events:
         if event.get("event") == "start":
-            current = event.get("nodeid")
+            current, importing = event.get("nodeid"), None
+        elif event.get("event") == "import":
+            importing = str(event.get("file")) if event.get("stage") == "start" else None
         elif event.get("event") == "result" and isinstance(event.get("result"), dict):
             try:
                 result = CheckResult(**event["result"])
@@ -492,12 +498,17 @@ def _collect(events: list[dict], done: dict, plots: dict, plot_dir: Path) -> str
                 current = None
         elif event.get("event") == "plot" and event.get("file"):
             plots[plot_dir / Path(str(event["file"])).name] = str(event.get("title", ""))
-    return current
+    return current, importing if current else None
 
 
-def _fail(done: dict, exercise: str, check: str, message: str) -> None:
+def _fail(done: dict, exercise: str, check: str, message: str, cause: str = "") -> None:
     """Record a check that reported no result of its own (completed from the spec by :func:`_complete`)."""
-    done[(exercise, check)] = CheckResult("", exercise, check, 0.0, 0.0, "failed", message, 0)
+    done[(exercise, check)] = CheckResult("", exercise, check, 0.0, 0.0, "failed", message, 0, cause=cause)
+
+
+def _exercise_of_file(week: str, file: str) -> str | None:
+    """The exercise whose student file is ``file`` (e.g. ``tensor_ops.py``), if any."""
+    return next((name for name, exercise in load_spec()[week].items() if exercise.file == file), None)
 
 
 STARTUP_RETRIES = 2
@@ -512,7 +523,7 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
     start = time.monotonic()
     deadline = start + limits.timeout_s
     declared = declared_checks(options.week)
-    max_attempts = 1 + CRASHES_PER_EXERCISE * len({exercise for exercise, *_ in declared})
+    max_attempts = 1 + (CRASHES_PER_EXERCISE + 1) * len({exercise for exercise, *_ in declared})  # +1: at import
     done: dict[tuple[str, str], CheckResult] = {}
     remaining: list[str] | None = None  # None: the whole week
     crashes: Counter = Counter()
@@ -533,7 +544,7 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
         header = f"----- attempt {attempts}: the checks left after a crash -----\n" if attempts > 1 else ""
         logs.append(header + attempt.log)
         provenance = provenance or attempt.provenance
-        current = _collect(attempt.events, done, plots, private / "result" / "plots")
+        current, importing = _collect(attempt.events, done, plots, private / "result" / "plots")
         if attempt.results is not None:  # the checks ran to the end: the plugin's results are the record
             done.update({(r.exercise, r.check): r for r in attempt.results})
         if attempt.results is not None or all((e, c) in done for e, c, *_ in declared):
@@ -551,10 +562,17 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
             problems.append(f"the grading process {why} outside any check")
             break
         exercise, check = _check_of(current)
-        problems.append(f"{exercise}/{check}: the grading process {why}")
-        _fail(done, exercise, check, f"the grading process {why} during this check")
-        crashes[exercise] += 1
-        if crashes[exercise] >= CRASHES_PER_EXERCISE:  # e.g. os._exit at import: every check would crash
+        module = _exercise_of_file(options.week, importing) if importing else None
+        if module is not None:  # the file itself kills the process: none of its checks can run, so none is retried
+            message = f"importing {importing} {why}\n{TOP_LEVEL_HINT}"
+            for other, name, *_ in declared:
+                if other == module and (other, name) not in done:
+                    _fail(done, other, name, message, cause=f"module {importing}")
+        else:
+            problems.append(f"{exercise}/{check}: the grading process {why}")
+            _fail(done, exercise, check, f"the grading process {why} during this check")
+            crashes[exercise] += 1
+        if crashes[exercise] >= CRASHES_PER_EXERCISE:  # e.g. a helper every check calls kills the process
             for other, name, *_ in declared:
                 if other == exercise and (other, name) not in done:
                     _fail(done, other, name, f"not run: the grading process crashed in {crashes[exercise]} of "
@@ -581,7 +599,8 @@ def _complete(week: str, declared: list, done: dict, problems: list[str]) -> lis
         if got is not None and got.week:
             results.append(got)
         else:  # never ran, or recorded here for a crash or timeout: the spec knows the rest
-            results.append(not_run(week, exercise, check, points, visibility, got.output if got is not None else reason))
+            results.append(not_run(week, exercise, check, points, visibility, got.output if got is not None else reason,
+                                   got.cause if got is not None else ""))
     return results
 
 

@@ -66,9 +66,10 @@ class StudentOutcome:
         return total(self.results)[1]
 
 
-def not_run(week: str, exercise: str, check: str, points: float, visibility: str, reason: str) -> CheckResult:
+def not_run(week: str, exercise: str, check: str, points: float, visibility: str, reason: str,
+            cause: str = "") -> CheckResult:
     """A failed, zero-score result for a check that did not run (or did not finish), saying why; seed 0: none used."""
-    return CheckResult(week, exercise, check, points, 0.0, FAILED, reason, 0, visibility)
+    return CheckResult(week, exercise, check, points, 0.0, FAILED, reason, 0, visibility, cause)
 
 
 def to_json(outcome: StudentOutcome) -> dict:

@@ -34,6 +34,7 @@ from autograder.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_r
 from autograder.grading.progress import Progress
 from autograder.grading.summary import write_summary
 from autograder.release.generate import install
+from autograder.results import shared_causes
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 
@@ -185,8 +186,10 @@ def grade_student(found: Found, source: str, week: Week, options: BatchOptions, 
             if copy.missing:
                 missing = (f"none of {week.name}'s files were found (expected {', '.join(week.files)})"
                            if len(copy.missing) == len(week.files) else f"missing {', '.join(copy.missing)}")
+            causes = shared_causes([r for r in graded.results
+                                    if r.cause.removeprefix("module ") not in copy.missing])
             result = StudentOutcome(found.student, week.name, graded.status,
-                                    _message(graded.message, missing, *copy.notes), graded.results,
+                                    _message(graded.message, *causes, missing, *copy.notes), graded.results,
                                     provenance=graded.provenance, source_sha256=source, missing_files=copy.missing,
                                     seconds=round(graded.seconds, 2), attempts=graded.attempts,
                                     settings=options.grade.record())

@@ -22,7 +22,7 @@ from matplotlib.contour import ContourSet  # noqa: E402
 from torch import nn  # noqa: E402
 
 from autograder.expect import (  # noqa: E402
-    expect_at_least, expect_dtype, expect_equal, expect_shape, expect_tensor_like, expect_type, fail,
+    expect_at_least, expect_dtype, expect_equal, expect_shape, expect_tensor_like, expect_type, expect_written, fail,
 )
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
@@ -155,6 +155,7 @@ def test_relu_model_structure(student):
 # --- train and accuracy ----------------------------------------------------------------------
 
 def test_train_returns_losses(student):
+    expect_written(student, "train")
     X, Y = small_data()
     model = small_model()
     with torch.no_grad():
@@ -185,6 +186,7 @@ def _largest_difference(model: nn.Module, expected: nn.Module) -> tuple[str, flo
 
 
 def test_train_follows_optimizer(student):
+    expect_written(student, "train")
     X, Y = small_data()
     settings = {"sgd": dict(lr=0.5, weight_decay=0.01), "adam": dict(lr=0.01, weight_decay=0.01)}
     for optimizer, kwargs in settings.items():
@@ -285,6 +287,7 @@ def _check_drawing(ax: Axes, n_points: int, what: str) -> None:
 
 
 def test_plot_decision_boundary(student, device):
+    expect_written(student, "plot_decision_boundary")
     X, Y = small_data()
     model = small_model().to(device)
     kit_train(model, X.to(device), Y.to(device), "adam", steps=50, lr=0.05)

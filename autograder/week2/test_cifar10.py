@@ -27,7 +27,7 @@ from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, TensorBatches
 from autograder.data import CIFAR10_CLASSES
 from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_shape,
-    expect_tensor, expect_tensor_like, expect_type, fail,
+    expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
 from autograder.learning import cifar10_subset, measure_accuracy
 
@@ -354,6 +354,7 @@ def test_per_class_accuracy(student, submission, device):
 
 
 def test_net_accuracy(student, submission, exercise, profile, device, data_root):
+    expect_written(student, "Net", "train")
     budget = exercise.budget(profile)
     threshold = exercise.threshold("net_accuracy", profile)
     with training_precision(device, profile):

@@ -26,7 +26,7 @@ from autograder.batches import MNIST_MEAN, MNIST_STD, TensorBatches, subset
 from autograder.data import mnist_tensors
 from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach,
-    expect_shape, expect_tensor, expect_tensor_like, expect_type, fail,
+    expect_shape, expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
 
 NAMES = ("FC2Layer", "CNN", "count_parameters", "permute_pixels", "train_epoch", "evaluate")
@@ -195,6 +195,7 @@ _ACCURACIES: dict[tuple, float] = {}
 
 def _accuracy(student, submission, kind: str, permuted: bool, exercise, profile: str, device, root) -> float:
     """``train_and_test`` for the student, run once per pytest run and shared by the learning checks."""
+    expect_written(student, "FC2Layer" if kind == "fc" else "CNN", "train_epoch")
     budget = exercise.budget(profile)
     key = (id(student), kind, permuted, profile, str(device), str(root))
     if key not in _ACCURACIES:

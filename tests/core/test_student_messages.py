@@ -1,12 +1,14 @@
 """What a student reads when their file is broken or their code raises."""
 
 import textwrap
+import time
 
 import pytest
 
 from autograder.expect import CheckFailure, call_student, expect_tensor_like, fail
 from autograder.failures import describe
 from autograder.submission import StudentCodeError, Submission
+from autograder.timeout import CheckClock, CheckTimeout, time_limit
 
 
 def _write(folder, name, text):
@@ -24,20 +26,44 @@ def test_syntax_error_names_file_line_and_code(tmp_path):
     with pytest.raises(StudentCodeError) as error:
         Submission(tmp_path, "week1").load("spiral")
     message = str(error.value)
-    assert message.startswith("spiral.py, line 1: SyntaxError:")
+    assert message.startswith("spiral.py has a syntax error at line 1 (")
     assert "def f(:" in message
 
 
 def test_error_at_import_names_line(tmp_path):
     _write(tmp_path / "week1", "spiral.py", "import torch\nx = undefined_name\n")
-    with pytest.raises(StudentCodeError, match=r"importing spiral.py failed: NameError: .*undefined_name.*line 2"):
+    with pytest.raises(StudentCodeError, match=r"^importing spiral.py failed at line 2: NameError: .*undefined_name"):
         Submission(tmp_path, "week1").load("spiral")
 
 
 def test_sys_exit_at_import_is_contained(tmp_path):
     _write(tmp_path / "week1", "spiral.py", "import sys\nsys.exit(3)\n")
-    with pytest.raises(StudentCodeError, match="SystemExit"):
+    with pytest.raises(StudentCodeError, match=r"^spiral.py stopped the program at import \(sys.exit\(3\) at line 2\)\n"):
         Submission(tmp_path, "week1").load("spiral")
+
+
+def test_endless_loop_at_import_is_stopped_once_by_the_check_limit(tmp_path):
+    _write(tmp_path / "week1", "spiral.py", "import torch\nwhile True:\n    pass\n")
+    submission = Submission(tmp_path, "week1")
+    with pytest.raises(StudentCodeError) as first, time_limit(0.5, "the check"):
+        submission.load("spiral")
+    assert str(first.value).startswith("spiral.py was still running at import after 0.5 s, the limit for one check "
+                                       "(it was at line 2")
+    started = time.monotonic()
+    with pytest.raises(StudentCodeError) as again:  # no limit now: a second import would never return
+        submission.load("spiral")
+    assert time.monotonic() - started < 0.1 and str(again.value) == str(first.value)
+
+
+def test_check_clock_spends_one_limit_across_phases():
+    clock = CheckClock(0.3, "the check")
+    with clock.running():
+        time.sleep(0.2)
+    with pytest.raises(CheckTimeout, match="the check was still running after 0.3 s"), clock.running():
+        time.sleep(1)
+    assert 0.25 < clock.spent < 0.6
+    with pytest.raises(CheckTimeout), clock.running():  # nothing left: fails before running anything
+        raise AssertionError("ran with no time left")
 
 
 def test_failure_is_cached_and_other_files_still_load(tmp_path):

@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import stat
 
@@ -16,8 +17,7 @@ def decodes(monkeypatch):
         def counting(root, train, _decode=spec.decode, _name=name):
             counts[_name] += 1
             return _decode(root, train)
-        monkeypatch.setitem(cache.DATASETS, name, cache.DatasetSpec(
-            spec.name, spec.sources, counting, spec.image_shape))
+        monkeypatch.setitem(cache.DATASETS, name, dataclasses.replace(spec, decode=counting))
     return counts
 
 

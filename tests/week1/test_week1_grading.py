@@ -145,4 +145,4 @@ def test_syntax_error_costs_only_that_files_checks(graded):
                 if text.startswith("def collapse_linear("))
     for test in questions.values():
         assert test["score"] == 0
-        assert test["output"].startswith(f"questions.py, line {line}: SyntaxError: expected ':'"), test
+        assert test["output"].startswith(f"questions.py has a syntax error at line {line} (expected ':')"), test
