@@ -289,6 +289,8 @@ def _pytest_args(config: dict) -> list[str]:
         args += ["-c", str(kit / "pyproject.toml")]
     if config.get("data_root"):
         args += ["--data-root", config["data_root"]]
+    if config.get("check_timeout"):
+        args += ["--check-timeout", str(config["check_timeout"])]
     return args
 
 

@@ -51,7 +51,7 @@ def run_grade(args: argparse.Namespace) -> int:
     grade = GradeOptions(args.week, device=args.device, profile=args.profile, threads=args.threads,
                          data_root=str(Path(args.data_root).expanduser().resolve()) if args.data_root else None,
                          limits=limits, isolation=isolation, plots=not args.no_plots,
-                         hidden=(str(submissions), str(out)))
+                         hidden=(str(submissions), str(out)), check_timeout_s=args.check_timeout)
     jobs = args.jobs or default_jobs(args.threads, args.memory, args.device)
     options = BatchOptions(submissions, out, grade, jobs=jobs, regrade=args.regrade)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as cleanly as Ctrl-C
@@ -95,6 +95,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="PyTorch threads per submission (default 1; grades do not depend on --jobs)")
     p.add_argument("--timeout", type=_positive(float), default=DEFAULTS.timeout_s, metavar="S",
                    help=f"wall-clock seconds per submission, all checks together (default {DEFAULTS.timeout_s:g})")
+    p.add_argument("--check-timeout", type=_positive(float), default=None, metavar="S",
+                   help="seconds one check may run, importing the student's file included (default: each "
+                   "exercise's limit in exercises.toml); a file that loops at import costs this once")
     p.add_argument("--memory", type=_positive(int), default=DEFAULTS.memory_mb, metavar="MB",
                    help=f"memory per submission beyond the kit's own (default {DEFAULTS.memory_mb})")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",

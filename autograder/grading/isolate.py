@@ -121,6 +121,8 @@ class GradeOptions:
     """Make the feedback plots the kit has for this week."""
     hidden: tuple[str, ...] = ()
     """Folders the child must not see (the class folder, the output folder)."""
+    check_timeout_s: float | None = None
+    """Seconds one check may run, its file's import included (``None``: each exercise's own limit)."""
 
     def record(self) -> dict:
         """The settings worth keeping with each student's results."""
@@ -328,7 +330,7 @@ def run_attempt(private: Path, options: GradeOptions, checks: list[str] | None, 
         "hidden": list(options.hidden), "shm_mb": min(limits.memory_mb, 1024), "memory_mb": limits.memory_mb,
         "file_mb": limits.file_mb, "cpu_seconds": int(limits.timeout_s * max(1, options.threads) * 2 + 60),
         "max_tasks": limits.max_processes * 8, "plots": options.plots,
-        "plot_seconds": limits.plot_seconds,
+        "plot_seconds": limits.plot_seconds, "check_timeout": options.check_timeout_s,
     }
     config_r, config_w = os.pipe()
     alive_r, alive_w = os.pipe()

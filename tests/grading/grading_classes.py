@@ -33,6 +33,7 @@ HOSTILE = {
     "memory_bomb": ("def concat_cols(a, b):\n    hoard = []\n    while True:\n"
                     "        hoard.append(bytearray(32 * 1024 * 1024))\n"),
     "exit_at_import": "import os\nos._exit(0)\n",
+    "loop_at_import": "while True:\n    pass\n",
     "exit_in_function": "def transpose(m):\n    import os\n    os._exit(3)\n",
     "sys_exit_at_import": "import sys\nsys.exit('no more')\n",
     "segfault": "def concat_rows(a, b):\n    import ctypes\n    return ctypes.string_at(0)\n",

@@ -19,6 +19,7 @@ from autograder.spec import load_spec
 EXPECTED = {
     "memory_bomb": "out_of_memory",
     "exit_at_import": "crashed",
+    "loop_at_import": "graded",  # the check limit stops the import; the loader turns that into a message
     "exit_in_function": "crashed",
     "sys_exit_at_import": "graded",  # the loader turns SystemExit at import into a message: nothing crashed
     "segfault": "crashed",
@@ -32,6 +33,13 @@ EXPECTED = {
     "notes.txt": "invalid_submission",
 }
 TENSOR_OPS = load_spec()[WEEK]["tensor_ops"].checks
+CHECK_TIMEOUT = 20
+"""Seconds per check in the hostile batch: what a file that loops at import may cost."""
+LOST = {"memory_bomb": {"concat_cols"}, "exit_at_import": set(TENSOR_OPS), "loop_at_import": set(TENSOR_OPS),
+        "exit_in_function": {"transpose"}, "sys_exit_at_import": set(TENSOR_OPS), "segfault": {"concat_rows"},
+        "fork_bomb": {"first_row_product"}, "forges_kit_error": set(TENSOR_OPS), "print_flood": set(),
+        "deletes_cwd": set(), "own_autograder": set(TENSOR_OPS)}
+"""Hostile student -> the tensor_ops checks their behaviour costs them."""
 
 
 def points(*checks: str) -> float:
@@ -57,7 +65,8 @@ def hostile(session_tmp, namespaces):
     (root / "endless_loop").rename(session_tmp / "endless_loop_alone")  # graded below with a short timeout
     out, tmp = session_tmp / "hostile_out", session_tmp / "hostile_tmp"
     tmp.mkdir()
-    proc = grade_command(root, out, "--jobs", "2", "--timeout", "300", "--memory", "512", tmp=tmp)
+    proc = grade_command(root, out, "--jobs", "2", "--timeout", "300", "--memory", "512",
+                         "--check-timeout", str(CHECK_TIMEOUT), tmp=tmp)
     assert proc.returncode == 0, proc.stderr
     return root, out, tmp, proc
 
@@ -75,6 +84,15 @@ def test_every_submission_is_a_row_with_its_status(hostile, namespaces):
         if row["status"] != "graded":
             assert row["message"], student
     assert "students in" in proc.stderr  # the final table
+
+
+@pytest.mark.parametrize("student", sorted(LOST))
+def test_every_hostile_behaviour_costs_its_checks_and_says_why(hostile, student):
+    data = read_student(hostile[1], student)
+    lost = {t["name"].rsplit("/", 1)[1] for t in data["tests"] if "/tensor_ops/" in t["name"] and t["score"] == 0}
+    assert lost == LOST[student]
+    assert all(t["output"] for t in data["tests"] if t["score"] < t["max_score"])
+    assert data["output"]  # at least the missing files; for a file that could not run, what happened to it
 
 
 @pytest.mark.parametrize("student", sorted(set(EXPECTED) - {"notes.txt"}))
@@ -99,11 +117,12 @@ def test_os_exit_in_a_function_costs_only_its_check(hostile):
     assert data["score"] == points() - points("transpose")
 
 
-def test_os_exit_at_import_gives_up_on_that_file_but_grades_the_others(hostile):
+def test_os_exit_at_import_gives_up_on_that_file_at_once_but_grades_the_others(hostile):
     data = read_student(hostile[1], "exit_at_import")
     outputs = [t["output"] for t in data["tests"] if "/tensor_ops/" in t["name"]]
-    assert sum("exit status 0" in o for o in outputs) == 2
-    assert all("exit status 0" in o or "crashed in 2 of tensor_ops's checks" in o for o in outputs)
+    assert all(o.startswith("importing tensor_ops.py ended with exit status 0") for o in outputs)
+    assert data["extra_data"]["dlkit_grading"]["attempts"] <= 2  # tensor_ops.py is never imported again
+    assert f"none of its {len(TENSOR_OPS)} checks could run" in read_gradebook(hostile[1])["exit_at_import"]["message"]
     for name in declared_files():  # the other files were still looked at (and found missing)
         if name != BASE:
             stem = name.removesuffix(".py")
@@ -112,7 +131,18 @@ def test_os_exit_at_import_gives_up_on_that_file_but_grades_the_others(hostile):
 
 def test_sys_exit_at_import_is_a_message(hostile):
     data = read_student(hostile[1], "sys_exit_at_import")
-    assert all("SystemExit" in result_of(data, c)["output"] for c in TENSOR_OPS)
+    said = "tensor_ops.py stopped the program at import (sys.exit('no more') at line "
+    assert all(result_of(data, c)["output"].startswith(said) for c in TENSOR_OPS)
+    message = read_gradebook(hostile[1])["sys_exit_at_import"]["message"]
+    assert message.startswith(said) and f"none of its {len(TENSOR_OPS)} checks could run" in message
+    assert said in (hostile[1] / "students" / "sys_exit_at_import" / "feedback.md").read_text()
+
+
+def test_loop_at_import_costs_one_check_limit(hostile):
+    data = read_student(hostile[1], "loop_at_import")
+    said = f"tensor_ops.py was still running at import after {CHECK_TIMEOUT} s, the limit for one check"
+    assert all(result_of(data, c)["output"].startswith(said) for c in TENSOR_OPS)
+    assert data["extra_data"]["dlkit_grading"]["seconds"] < 2 * CHECK_TIMEOUT  # one limit, not one per check
 
 
 def test_memory_bomb_is_out_of_memory_and_the_rest_is_graded(hostile):
