@@ -96,7 +96,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.set_defaults(func=_report("download", run_download))
 
     p = actions.add_parser(
-        "link", help="use a copy you already have (such as ../shared/data)",
+        "link", help="use a copy you already have, e.g. `dlkit data link ~/datasets`",
         description="Make the MNIST/CIFAR-10 files of SRC (torchvision's layout: "
         "SRC/MNIST/raw/, SRC/cifar-10-batches-py/) appear under the data root as symlinks. "
         "Nothing is written into SRC.",

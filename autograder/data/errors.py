@@ -24,12 +24,13 @@ class CorruptDataError(DataError):
 
 
 FIX_HINT = (
-    "Run `dlkit data download {command}` (needs the internet), or "
-    "`dlkit data link PATH` to use a copy you already have (such as ../shared/data), "
-    "or point DLKIT_DATA at a folder that holds it."
+    "Fix: run `dlkit data download {command}` (needs the internet); or, with a copy you already have, "
+    "`dlkit data link ~/datasets` (the folder that holds {folder}/), or set DLKIT_DATA to that folder."
 )
+FOLDERS = {"mnist": "MNIST", "cifar10": "cifar-10-batches-py"}
+"""The folder each data set has in torchvision's layout, under the data root."""
 
 
 def fix_hint(command: str) -> str:
     """The standard "how to get the data" sentence for `command` (mnist, cifar10)."""
-    return FIX_HINT.format(command=command)
+    return FIX_HINT.format(command=command, folder=FOLDERS.get(command, command))
