@@ -614,6 +614,42 @@ def _tidy(results: list[CheckResult], copy_root: Path) -> list[CheckResult]:
     return results
 
 
+PRIVATE_PREFIX = "dlkit-grade-"
+PRIVATE_NAME = re.compile(rf"{PRIVATE_PREFIX}(\d+)-(\d+)-\w+")
+"""``dlkit-grade-<owner pid>-<owner start time>-<random>``: who made the folder, so it can be cleaned once they are gone."""
+
+
+def _start_time(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot, /proc/<pid>/stat field 22), or ``None`` if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def private_folder(parent: str | None = None) -> Path:
-    """A fresh private folder for one submission (the copy, the child's temp and results)."""
-    return Path(tempfile.mkdtemp(prefix="dlkit-grade-", dir=parent))
+    """A fresh private folder for one submission (the copy, the child's temp and results), named after its owner."""
+    owner = f"{os.getpid()}-{_start_time(os.getpid()) or 0}-"
+    return Path(tempfile.mkdtemp(prefix=PRIVATE_PREFIX + owner, dir=parent))
+
+
+def stale_private_folders(parent: str | None = None) -> list[Path]:
+    """Private folders in ``parent`` (default: the system temp folder) whose owner has ended: a ``dlkit grade``
+    killed with SIGKILL leaves them. A name that does not parse or a live owner's folder is never listed;
+    nothing is listed where ``/proc`` is missing."""
+    if not os.path.isdir("/proc/self"):
+        return []
+    folder = Path(parent or tempfile.gettempdir())
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    stale = []
+    for entry in entries:
+        match = PRIVATE_NAME.fullmatch(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink():
+            pid, started = int(match.group(1)), int(match.group(2))
+            if _start_time(pid) != started:  # gone, or the pid now belongs to another process
+                stale.append(entry)
+    return stale

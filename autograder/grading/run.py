@@ -29,7 +29,8 @@ from autograder.grading.discover import CopyLimits, Found, InvalidSubmission, fi
 from autograder.grading.feedback import write_feedback
 from autograder.files import write_text_atomically
 from autograder.grading.gradebook import write_gradebook
-from autograder.grading.isolate import GradeOptions, Stopped, declared_checks, grade_copy, memory_cap_mb, private_folder
+from autograder.grading.isolate import (GradeOptions, Stopped, declared_checks, grade_copy, memory_cap_mb,
+                                        private_folder, stale_private_folders)
 from autograder.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_run
 from autograder.grading.progress import Progress
 from autograder.grading.summary import write_summary
@@ -214,6 +215,8 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
     ``KeyboardInterrupt`` the running children are killed and what was finished is kept.
     """
     week = load_week(options.grade.week)
+    for folder in stale_private_folders(temp_parent):  # left by a run that was killed outright
+        _remove(folder)
     found = find_submissions(options.submissions, week.name, week.files)
     out = Path(options.out)
     (out / "students").mkdir(parents=True, exist_ok=True)
