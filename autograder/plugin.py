@@ -241,7 +241,8 @@ def _check_clock(item: pytest.Item) -> CheckClock | None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item):
+def _on_check_clock(item: pytest.Item):
+    """Run one phase of a check (its fixture setup, then its call) on the check's one clock."""
     clock = _check_clock(item)
     if clock is None:
         return (yield)
@@ -249,13 +250,7 @@ def pytest_runtest_setup(item: pytest.Item):
         return (yield)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    clock = _check_clock(item)
-    if clock is None:
-        return (yield)
-    with clock.running():
-        return (yield)
+pytest_runtest_setup = pytest_runtest_call = _on_check_clock
 
 
 def _cause(error: BaseException) -> str:
