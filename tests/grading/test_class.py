@@ -9,7 +9,7 @@ import pytest
 
 from autograder.spec import load_spec
 from tests.grading.grading_classes import (BASE, WEEK, build_realistic_class, declared_files, grade_command,
-                                           read_gradebook, read_student)
+                                           read_gradebook, read_student, reference_with)
 from tests.support import grade
 
 DECLARED = load_spec()[WEEK]
@@ -73,7 +73,11 @@ def test_release_says_not_implemented_and_missing_files_say_so(graded, exercise)
 def test_syntax_error_names_the_line(graded):
     data = read_student(graded[1][2], "syntax_error")
     outputs = [t["output"] for t in data["tests"] if "/tensor_ops/" in t["name"]]
-    assert all(f"{BASE}, line" in o and "SyntaxError" in o for o in outputs)
+    line = reference_with("def broken(:\n").splitlines().index("def broken(:") + 1
+    assert outputs and all(o.startswith(f"{BASE} has a syntax error at line {line} (") for o in outputs)
+    row = read_gradebook(graded[1][2])["syntax_error"]
+    assert row["message"].startswith(f"{BASE} has a syntax error at line {line} (")
+    assert f"none of its {len(outputs)} checks could run" in row["message"]
 
 
 def test_feedback_files(graded):
