@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import platform
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -28,15 +32,6 @@ def spiral():
     return _load(SOLUTIONS / "spiral.py", "_week1_reference_spiral")
 
 
-@pytest.fixture
-def one_thread():
-    """The course's numbers were measured on one thread; restore the setting afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("n_per_class, n_classes, seed", [(1000, 3, 12345), (50, 4, 7), (7, 2, 0)])
 def test_make_spiral_is_the_labs_loop_bit_for_bit(spiral, n_per_class, n_classes, seed):
     X, Y = spiral.make_spiral(n_per_class, n_classes, seed)
@@ -56,21 +51,40 @@ def test_make_spiral_leaves_the_labs_random_state(spiral):
     assert torch.equal(after_kit, torch.randn(5))
 
 
-def test_reproduces_the_courses_numbers(spiral, one_thread):
+COURSE_RUN = """
+import importlib.util, sys, torch
+torch.set_num_threads(1)
+spec = importlib.util.spec_from_file_location("spiral", sys.argv[1])
+spiral = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(spiral)
+X, Y = spiral.make_spiral()
+linear = spiral.linear_model()
+linear_losses = spiral.train(linear, X, Y, optimizer="sgd")
+relu = spiral.relu_model()
+relu_losses = spiral.train(relu, X, Y, optimizer="adam")
+print(f"{linear_losses[-1]:.6f} {spiral.accuracy(linear, X, Y):.3f} {relu_losses[-1]:.6f} {spiral.accuracy(relu, X, Y):.3f}")
+"""
+
+
+def test_reproduces_the_courses_numbers():
     """COURSE.md: linear + SGD loss 0.861541, accuracy 0.504; ReLU + Adam 0.178407, 0.949.
 
     As in the lab: the data, then the linear model, then (after training it) the ReLU model,
-    with no reseeding in between.
+    with no reseeding in between, on one thread. MKL picks its kernels by CPU, and 1000 Adam steps
+    carry the last bits into the sixth decimal (0.178409 with AVX-512 kernels): the course's
+    figures are those of MKL's AVX2 code path, which ``MKL_CBWR=AVX2`` selects on any x86 CPU that
+    has AVX2, so the run happens in a fresh process with it set.
     """
-    X, Y = spiral.make_spiral()
-    linear = spiral.linear_model()
-    linear_losses = spiral.train(linear, X, Y, optimizer="sgd")
-    relu = spiral.relu_model()
-    relu_losses = spiral.train(relu, X, Y, optimizer="adam")
-    assert f"{linear_losses[-1]:.6f}" == "0.861541"
-    assert f"{spiral.accuracy(linear, X, Y):.3f}" == "0.504"
-    assert f"{relu_losses[-1]:.6f}" == "0.178407"
-    assert f"{spiral.accuracy(relu, X, Y):.3f}" == "0.949"
+    env = {**os.environ, "MKL_CBWR": "AVX2"}
+    run = subprocess.run([sys.executable, "-c", COURSE_RUN, str(SOLUTIONS / "spiral.py")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    linear_loss, linear_accuracy, relu_loss, relu_accuracy = run.stdout.split()
+    assert (linear_loss, linear_accuracy, relu_accuracy) == ("0.861541", "0.504", "0.949")
+    if platform.machine() in ("x86_64", "AMD64"):
+        assert relu_loss == "0.178407"
+    else:  # no MKL: other kernels, the same figure to five decimals
+        assert abs(float(relu_loss) - 0.178407) <= 5e-6
 
 
 def test_release_holds_no_solution_and_placeholder_answers():
