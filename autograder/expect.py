@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import inspect
-import textwrap
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -31,16 +29,27 @@ def _with_article(name: str) -> str:
 
 
 def _type_name(value: Any) -> str:
-    kind = type(value)
-    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    from autograder.probe.client import remote_type_name
+
+    return remote_type_name(value)
 
 
 def expect_type(value: Any, kind: type | tuple[type, ...], what: str, hint: str | None = None) -> Any:
-    """``value`` is an instance of ``kind``; returns it."""
+    """``value`` is an instance of ``kind`` (a plain value that came back from the worker); returns it."""
     if not isinstance(value, kind):
         names = " or ".join(_with_article(k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
         got = "None (did you forget a return statement?)" if value is None else _with_article(_type_name(value))
         fail(f"{what} gave {got}, expected {names}", hint)
+    return value
+
+
+def expect_model(value: Any, what: str, hint: str | None = None):
+    """``value`` is a model (an ``nn.Module``) that stays in the worker; returns its ``Remote``."""
+    from autograder.probe.client import Remote
+
+    if not (isinstance(value, Remote) and value.is_model):
+        got = "None (did you forget a return statement?)" if value is None else _with_article(_type_name(value))
+        fail(f"{what} gave {got}, expected an nn.Module", hint)
     return value
 
 
@@ -127,11 +136,13 @@ def expect_at_least(value: float, threshold: float, what: str, hint: str | None 
         fail(f"{what} was {value:{fmt}}, expected at least {threshold:{fmt}}", hint)
 
 
-def expect_gradients_reach(module: torch.nn.Module, what: str, hint: str | None = None) -> None:
-    """After ``backward()``, every trainable parameter of ``module`` has a non-zero gradient."""
-    missing = [name for name, p in module.named_parameters() if p.requires_grad and p.grad is None]
-    zero = [name for name, p in module.named_parameters()
-            if p.requires_grad and p.grad is not None and not p.grad.abs().sum() > 0]
+def expect_gradients_reach(gradients: dict[str, Any], what: str, hint: str | None = None) -> None:
+    """After ``backward()``, every trainable parameter has a non-zero gradient: ``gradients`` maps
+    each trainable parameter's name to its ``.grad`` (``None`` when it has none), as fetched from
+    the worker."""
+    missing = [name for name, grad in gradients.items() if grad is None]
+    zero = [name for name, grad in gradients.items()
+            if isinstance(grad, torch.Tensor) and not grad.abs().sum() > 0]
     if missing:
         fail(f"after loss.backward(), {what} has no gradient for: {', '.join(missing)}",
              hint or "is every layer used in forward(), and is nothing detached or wrapped in torch.no_grad()?")
@@ -139,25 +150,27 @@ def expect_gradients_reach(module: torch.nn.Module, what: str, hint: str | None 
         fail(f"after loss.backward(), {what} has an all-zero gradient for: {', '.join(zero)}", hint)
 
 
-def call_student(submission: Any, what: str, function: Callable, *args: Any, hint: str | None = None,
-                 **kwargs: Any) -> Any:
-    """``function(*args, **kwargs)``, where the student's code runs; returns its result.
+def call_student(what: str, function: Callable, *args: Any, hint: str | None = None, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``, where the student's code runs (in the worker); returns its result.
 
-    An exception from the student's code becomes one :class:`CheckFailure` starting with ``what``
-    ("what: your code raised ... at file.py, line N"), described against ``submission`` (a
-    ``Submission`` or the folder of the student's files). A :class:`CheckFailure` or a
-    ``NotImplementedError`` (reported as "not implemented yet: ...") passes through unchanged, and so
-    does the kit's own :class:`~autograder.data.DataError` (a missing data set is not the student's bug).
+    What the student's code raised becomes one :class:`CheckFailure` starting with ``what``
+    ("what: your code raised ... at file.py, line N"). A :class:`CheckFailure`, code not written
+    yet (reported as "not implemented yet: ..."), a worker that ended, the check's time limit and
+    the kit's own :class:`~autograder.data.DataError` (a missing data set is not the student's
+    bug) pass through unchanged.
     """
     from autograder.data.errors import DataError
     from autograder.failures import describe   # failures imports this module
+    from autograder.probe.client import RemoteError
 
     try:
         return function(*args, **kwargs)
-    except (CheckFailure, NotImplementedError, DataError):
+    except RemoteError as error:
+        if error.not_implemented or error.timed_out:
+            raise
+        fail(f"{what}: {describe(error)}", hint)
+    except (CheckFailure, DataError):
         raise
-    except Exception as error:  # the student's code may raise anything
-        fail(f"{what}: {describe(error, Path(getattr(submission, 'folder', submission)))}", hint)
 
 
 def _raises_not_implemented(statement: ast.stmt) -> bool:
@@ -167,19 +180,9 @@ def _raises_not_implemented(statement: ast.stmt) -> bool:
     return getattr(exc, "id", "") == "NotImplementedError"
 
 
-def is_unwritten(function: Callable) -> bool:
-    """``function`` still ends in the release's stub: its body raises ``NotImplementedError`` at its
-    top level, with no ``return`` or ``yield`` before that line (whatever the student wrote above it).
-
-    Read from the source, without running it; ``False`` when the source cannot be read.
-    """
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
-        return False
-    definition = tree.body[0] if tree.body else None
-    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
+def is_unwritten(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """The function still ends in the release's stub: its body raises ``NotImplementedError`` at
+    its top level, with no ``return`` or ``yield`` before that line (whatever the student wrote above it)."""
     for statement in definition.body:
         if _raises_not_implemented(statement):
             return True
@@ -188,18 +191,44 @@ def is_unwritten(function: Callable) -> bool:
     return False
 
 
+def unwritten(source: str, name: str) -> list[str]:
+    """The qualified names of ``name``'s stubs in ``source``: the top-level function ``name``, or the
+    ``__init__`` and ``forward`` of the top-level class ``name`` (the last definition wins, as at
+    import). Read from the text, without running it; ``[]`` when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found = None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            found = node
+    if isinstance(found, ast.ClassDef):
+        methods = {m.name: m for m in found.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        return [f"{name}.{m}" for m in ("__init__", "forward") if m in methods and is_unwritten(methods[m])]
+    if found is not None and is_unwritten(found):
+        return [name]
+    return []
+
+
 def expect_written(module: Any, *names: str) -> None:
     """Each of ``module``'s ``names`` (functions, or classes with their ``__init__`` and ``forward``) is
     written: a check calls this before its data or training, so a stub fails at once with
-    "not implemented yet" rather than after a data problem or minutes of work."""
-    filename = Path(getattr(module, "__file__", None) or "the module").name
+    "not implemented yet" rather than after a data problem or minutes of work. ``module`` is a
+    student's module (its file is read as text here, never run)."""
+    from autograder.submission import source_of
+
+    path = source_of(module)
+    if path is None:
+        return
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
     for name in names:
-        value = getattr(module, name, None)
-        functions = [value] if not isinstance(value, type) else \
-            [vars(value)[m] for m in ("__init__", "forward") if callable(vars(value).get(m))]
-        for function in functions:
-            if callable(function) and is_unwritten(function):
-                fail(f"not implemented yet: {function.__qualname__} in {filename}")
+        stubs = unwritten(source, name)
+        if stubs:
+            fail(f"not implemented yet: {stubs[0]} in {path.name}")
 
 
 def answer_digest(week: str, name: str, letter: str) -> str:
@@ -209,11 +238,15 @@ def answer_digest(week: str, name: str, letter: str) -> str:
 
 def expect_choice(module: Any, name: str, week: str, choices: tuple[str, ...], right: str, hint: str) -> None:
     """``module.<name>`` is one of ``choices`` (letters, any case) and its digest equals ``right``."""
+    from autograder.probe.client import MISSING
+    from autograder.submission import source_of
+
     allowed = ", ".join(map(repr, choices))
-    filename = Path(getattr(module, "__file__", None) or "the module").name
-    if not hasattr(module, name):
+    path = source_of(module)
+    filename = path.name if path is not None else "the module"
+    value = module.get(name)
+    if value is MISSING:
         fail(f"{filename} has no {name}, expected {name} = one of {allowed}")
-    value = getattr(module, name)
     if value is None:
         fail(f"not implemented yet: {name} in {filename} (set it to one of {allowed})")
     if not isinstance(value, str) or value.strip().lower() not in choices:

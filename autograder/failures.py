@@ -1,41 +1,21 @@
 """Turning whatever a check raised into one message for the student.
 
 A :class:`~autograder.expect.CheckFailure` or
-:class:`~autograder.submission.StudentCodeError` already carries its message.
-Anything else that escaped the student's code is described by its type, its
-message and the innermost line of the student's own files, never by frames
-inside the kit or PyTorch.
+:class:`~autograder.submission.StudentCodeError` already carries its message. What the
+student's code raised in the worker (:class:`~autograder.probe.client.StudentRaised`) is
+described by its type, its message and the innermost line of the student's own files, never by
+frames inside the kit or PyTorch; a worker that ended says how.
 """
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 from autograder.data.errors import DataError
 from autograder.expect import CheckFailure
+from autograder.probe.client import ProtocolError, RemoteError, StaleRemote, WorkerDied
 from autograder.submission import StudentCodeError
 from autograder.timeout import CheckTimeout
-
-
-def _student_frames(tb, student_dir: Path) -> list[traceback.FrameSummary]:
-    root = student_dir.resolve()
-    frames = []
-    for frame in traceback.extract_tb(tb):
-        path = Path(frame.filename)
-        if path.is_absolute() and path.resolve().is_relative_to(root):
-            frames.append(frame)
-    return frames
-
-
-def _qualified_name(tb, frame: traceback.FrameSummary) -> str:
-    """``Class.method`` for the code of ``frame`` (Python 3.11+), else its plain name."""
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename == frame.filename and tb.tb_lineno == frame.lineno and code.co_name == frame.name:
-            return getattr(code, "co_qualname", code.co_name)
-        tb = tb.tb_next
-    return frame.name
 
 
 def _first_line(message: str, limit: int = 1000) -> str:
@@ -50,22 +30,45 @@ def _first_line(message: str, limit: int = 1000) -> str:
     return head[: head.rfind(" ")] + " (message shortened)" if " " in head else head + " (message shortened)"
 
 
-def describe(error: BaseException, student_dir: Path) -> str:
-    """The student-facing message for ``error`` raised while checking ``student_dir``."""
+def where(error: RemoteError) -> str:
+    """``spiral.py, line 12, in train``: the innermost line of the student's own code, or ``""``."""
+    frames = error.frames
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f"{frame.get('file')}, line {frame.get('line')}, in {frame.get('qualname') or frame.get('name')}"
+
+
+def timeout_message(what: str, seconds: float | None, error: RemoteError | None = None) -> str:
+    """What a student reads when a check ran past its limit."""
+    limit = f" after {seconds:g} s" if seconds else ""
+    message = (f"{what} was still running{limit}, the limit for this check. Look for a loop that never ends, "
+               "or work far beyond what the check asks for.")
+    location = where(error) if error is not None else ""
+    return message + (f"\n  it was at {location}" if location else "")
+
+
+def describe(error: BaseException, student_dir: Path | None = None, check: str = "this check",
+             seconds: float | None = None) -> str:
+    """The student-facing message for ``error`` raised while checking (``check``: its name)."""
     if isinstance(error, (CheckFailure, StudentCodeError, DataError)):
         return str(error)
     if isinstance(error, CheckTimeout):
-        frames = _student_frames(error.__traceback__, student_dir)
-        where = f"\n  it was at {Path(frames[-1].filename).name}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else ""
-        return f"{error}{where}"
-    frames = _student_frames(error.__traceback__, student_dir)
-    if isinstance(error, NotImplementedError) and frames:
-        frame = frames[-1]
-        return f"not implemented yet: {_qualified_name(error.__traceback__, frame)} in {Path(frame.filename).name}"
-    summary = f"{type(error).__name__}: {_first_line(str(error))}".rstrip(": ")
-    if not frames:
-        return summary
-    frame = frames[-1]
-    location = f"{Path(frame.filename).name}, line {frame.lineno}, in {_qualified_name(error.__traceback__, frame)}"
-    source = f"\n    {frame.line.strip()}" if frame.line else ""
-    return f"your code raised {summary}\n  at {location}{source}"
+        return str(error)
+    if isinstance(error, WorkerDied):
+        return f"the grading process {error.reason} during this check"
+    if isinstance(error, (ProtocolError, StaleRemote)):
+        return str(error)
+    if isinstance(error, RemoteError):
+        if error.timed_out:
+            return timeout_message(f"the check {check}", seconds, error)
+        frames = error.frames
+        if error.not_implemented and frames:
+            frame = frames[-1]
+            return f"not implemented yet: {frame.get('qualname') or frame.get('name')} in {frame.get('file')}"
+        summary = f"{error.type_name}: {_first_line(error.message)}".rstrip(": ")
+        if not frames:
+            return summary
+        source = frames[-1].get("source") or ""
+        return f"your code raised {summary}\n  at {where(error)}" + (f"\n    {source}" if source else "")
+    return f"{type(error).__name__}: {_first_line(str(error))}".rstrip(": ")

@@ -8,20 +8,26 @@ At the end it prints the points table and, on request, writes Gradescope JSON.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
 
 from autograder import settings as settings_module
 from autograder.data.errors import DataError
+from autograder.expect import fail
 from autograder.failures import describe
+from autograder.probe.client import WorkerClient, WorkerDied, wait_status_reason
+from autograder.reference import load_reference
 from autograder.report import format_table
 from autograder.results import FAILED, PASSED, CheckResult, current_provenance, gradescope_json, write_json_atomically
 from autograder.spec import SpecError, check_spec, exercise_spec, load_spec
-from autograder.submission import REFERENCE_ROOT, StudentCodeError, Submission
-from autograder.timeout import CheckClock
+from autograder.submission import StudentCodeError, Submission
+from autograder.timeout import CheckClock, CheckTimeout
 
 CHECKS_ROOT = Path(__file__).resolve().parent
 CHECK_KEY = pytest.StashKey["CheckSpec"]()
@@ -29,9 +35,11 @@ SEED_KEY = pytest.StashKey[int]()
 CLOCK_KEY = pytest.StashKey[CheckClock]()
 
 
-def check_seed(check_id: str) -> int:
-    """A seed derived from the check's id alone, so every run of a check draws the same numbers."""
-    return int.from_bytes(hashlib.sha256(check_id.encode()).digest()[:4], "big") % (2**31)
+def check_seed(check_id: str, class_seed: int | None = None) -> int:
+    """A seed derived from the check's id (and the class's seed, when grading a class), so every run of
+    a check draws the same numbers, and a submission graded with an unknown class seed cannot know them."""
+    text = check_id if class_seed is None else f"{class_seed}/{check_id}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % (2**31)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +49,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(opt.ini, help=opt.help, default=None)
 
 
+CRASHES_PER_EXERCISE = 2
+"""Crashes of the worker in one exercise's checks before the rest of its checks are left out (a helper
+that every check calls and that kills the process would otherwise cost one worker start per check)."""
+
+def batch_plugin(config: pytest.Config):
+    """``dlkit grade``'s plugin in this run (:class:`autograder.grading.grader.BatchWorkers`: sandboxed
+    workers, the submission's deadline), or ``None`` in a student's own run."""
+    return next((p for p in config.pluginmanager.get_plugins() if getattr(p, "dlkit_batch", False)), None)
+
+
 class GradingSession:
     """State of one ``pytest`` run that collected graded checks."""
 
@@ -48,7 +66,13 @@ class GradingSession:
         self.config = config
         self._settings = None
         self.results: list[CheckResult] = []
-        self.submissions: dict[tuple[str, str], Submission] = {}
+        self.clients: dict[str, WorkerClient] = {}
+        self.zygote = None
+        self.crashes: dict[tuple[str, str], int] = {}
+        self.problems: list[tuple[str, str]] = []
+        """(kind, what happened) for each time the worker ended or time ran out: ``("crashed", "x/y: ...")``."""
+        self.timed_out: str | None = None
+        """In ``dlkit grade``: what the submission was doing when its time ran out."""
 
     @property
     def settings(self) -> settings_module.Settings:
@@ -59,16 +83,62 @@ class GradingSession:
                 raise pytest.UsageError(str(error)) from None
         return self._settings
 
-    def submission(self, week: str, which: str = "submission") -> Submission:
-        key = (week, which)
-        if key not in self.submissions:
-            root = self.settings.submission if which == "submission" else REFERENCE_ROOT
-            self.submissions[key] = Submission(root, week, label=which)
-        return self.submissions[key]
+    def client(self, week: str) -> WorkerClient:
+        """The worker holding this week's student files (started on first use)."""
+        if week not in self.clients:
+            folder = self.settings.submission / week
+            batch = batch_plugin(self.config)
+            if batch is not None:
+                launcher = lambda: batch.launcher(folder, self.settings)  # noqa: E731
+                describe_death = batch.describe_death
+            else:
+                env = {**os.environ, "MPLBACKEND": "Agg"}  # the worker draws off-screen
+                launcher = lambda: self._local_worker(folder, env)  # noqa: E731
+                describe_death = wait_status_reason
+            self.clients[week] = WorkerClient(launcher, describe_death, on_output=_print_student_output)
+        return self.clients[week]
+
+    def _local_worker(self, folder: Path, env: dict[str, str]):
+        """A worker for a student's own run: forked from the zygote where there is one, else a fresh Python."""
+        if self.zygote is not None:
+            from autograder.probe.zygote import launched
+
+            return launched(self.zygote, str(folder), self.settings.threads, env=env)
+        from autograder.probe.launch import spawn
+
+        return spawn(folder, threads=self.settings.threads, env=env)
+
+    def start_zygote(self) -> None:
+        """Fork the process that forks workers, warm (Linux only: elsewhere each worker is a fresh Python)."""
+        if self.zygote is None and sys.platform.startswith("linux"):
+            from autograder.probe.zygote import Zygote, warm_up
+
+            self.zygote = Zygote(prepare=warm_up)
+
+    def submission(self, week: str) -> Submission:
+        return Submission(self.client(week), self.settings.submission, week)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        if self.zygote is not None:
+            self.zygote.close()
+
+
+def _print_student_output(text: str) -> None:
+    """What the student's code printed, where pytest captures the running check's output."""
+    sys.stdout.write(text)
+
+
+last_session: GradingSession | None = None
+"""The latest grading session of this process (``dlkit grade``'s grading process reads its record)."""
 
 
 def _session(config: pytest.Config) -> GradingSession:
-    return config.stash.setdefault(_SESSION_KEY, GradingSession(config))
+    global last_session
+    if _SESSION_KEY not in config.stash:
+        last_session = config.stash[_SESSION_KEY] = GradingSession(config)
+    return config.stash[_SESSION_KEY]
 
 
 _SESSION_KEY = pytest.StashKey[GradingSession]()
@@ -128,10 +198,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         except SpecError as error:
             raise pytest.UsageError(f"kit error: {error}") from None
         item.stash[CHECK_KEY] = spec
-        item.stash[SEED_KEY] = check_seed(spec.id)
         graded += 1
     if graded:
         state = _session(config)
+        if batch_plugin(config) is None:
+            state.start_zygote()  # it warms up while the first checks are prepared
+        for item in items:
+            if CHECK_KEY in item.stash:
+                item.stash[SEED_KEY] = check_seed(item.stash[CHECK_KEY].id, state.settings.class_seed)
         import torch
 
         from autograder.acceleration import make_deterministic
@@ -175,28 +249,43 @@ def grading_settings(request: pytest.FixtureRequest) -> settings_module.Settings
 
 @pytest.fixture
 def submission(request: pytest.FixtureRequest) -> Submission:
-    """The student's files for this check's week."""
-    return _session(request.config).submission(_item_spec(request).week)
+    """The student's files for this check's week (imported in the worker)."""
+    state = _session(request.config)
+    spec = _item_spec(request)
+    if state.timed_out:
+        fail(f"not run: {state.timed_out}")
+    crashes = state.crashes.get((spec.week, spec.exercise), 0)
+    if crashes >= CRASHES_PER_EXERCISE:
+        fail(f"not run: the grading process crashed in {crashes} of {spec.exercise}'s checks, so the rest were left out")
+    client = state.client(spec.week)
+    client.pending_seed = request.node.stash[SEED_KEY]
+    return state.submission(spec.week)
 
 
 @pytest.fixture
 def student(request: pytest.FixtureRequest, submission: Submission):
-    """The student's module for this check's exercise (e.g. ``week1/spiral.py``)."""
+    """The student's module for this check's exercise (e.g. ``week1/spiral.py``), in the worker."""
     return submission.load(_item_spec(request).exercise)
 
 
 @pytest.fixture
+def worker(request: pytest.FixtureRequest, submission: Submission) -> WorkerClient:
+    """The worker that holds the student's code: ``worker.module("torch")``, ``worker.build(model)``."""
+    return submission.client
+
+
+@pytest.fixture
 def reference(request: pytest.FixtureRequest):
-    """The reference solution's module for this check's exercise."""
+    """The reference solution's module for this check's exercise (in this process, never the worker's)."""
     spec = _item_spec(request)
-    return _session(request.config).submission(spec.week, "reference").load(spec.exercise)
+    return load_reference(spec.week, spec.exercise)
 
 
 @pytest.fixture
 def reference_module(request: pytest.FixtureRequest):
     """``reference_module("cifar10")``: another exercise's reference module of this check's week."""
     week = _item_spec(request).week
-    return _session(request.config).submission(week, "reference").load
+    return lambda stem: load_reference(week, stem)
 
 
 @pytest.fixture
@@ -215,9 +304,16 @@ def profile(grading_settings) -> str:
 
 @pytest.fixture
 def exercise(request: pytest.FixtureRequest):
-    """This check's exercise metadata (thresholds, budgets)."""
+    """This check's exercise metadata (thresholds, budgets); with a class seed, every budget's ``seed``
+    (training data and order) is derived from it and the exercise's name."""
     spec = _item_spec(request)
-    return exercise_spec(spec.week, spec.exercise)
+    exercise = exercise_spec(spec.week, spec.exercise)
+    class_seed = _session(request.config).settings.class_seed
+    if class_seed is None:
+        return exercise
+    budgets = {profile: {**budget, "seed": check_seed(f"{spec.week}/{spec.exercise}/budget", class_seed)}
+               if "seed" in budget else budget for profile, budget in exercise.budgets.items()}
+    return dataclasses.replace(exercise, budgets=budgets)
 
 
 @pytest.fixture
@@ -227,7 +323,8 @@ def data_root(grading_settings):
 
 
 def _check_clock(item: pytest.Item) -> CheckClock | None:
-    """The item's time limit, shared by its fixture setup (where the student's file is imported) and its call."""
+    """The item's time limit, shared by its fixture setup (where the student's file is imported) and its
+    call; in ``dlkit grade``, never past the submission's own deadline."""
     spec = item.stash.get(CHECK_KEY, None)
     if spec is None:
         return None
@@ -236,7 +333,14 @@ def _check_clock(item: pytest.Item) -> CheckClock | None:
         seconds = settings.check_timeout
         if seconds is None:
             seconds = exercise_spec(spec.week, spec.exercise).timeout_s[settings.profile]
-        item.stash[CLOCK_KEY] = CheckClock(seconds, f"the check {spec.name}")
+        clock = CheckClock(seconds, f"the check {spec.name}")
+        batch = batch_plugin(item.config)
+        if batch is not None:
+            left = max(0.001, batch.seconds_left())
+            if not seconds or left < seconds:
+                clock = CheckClock(left, f"the check {spec.name}")
+                clock.submission_limit = batch.config["timeout_s"]
+        item.stash[CLOCK_KEY] = clock
     return item.stash[CLOCK_KEY]
 
 
@@ -251,6 +355,28 @@ def _on_check_clock(item: pytest.Item):
 
 
 pytest_runtest_setup = pytest_runtest_call = _on_check_clock
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem) -> None:
+    spec = item.stash.get(CHECK_KEY, None)
+    state = item.config.stash.get(_SESSION_KEY, None)
+    if spec is not None and state is not None and spec.week in state.clients:
+        client = state.clients[spec.week]
+        client.pending_seed = None
+        client.release_created()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_SESSION_KEY, None)
+    if state is not None:
+        state.close()
+
+
+def _ran_out(error: BaseException) -> bool:
+    """The check's clock ran out (in this process, or in the worker's own timer)."""
+    from autograder.probe.client import RemoteError
+
+    return isinstance(error, CheckTimeout) or (isinstance(error, RemoteError) and error.timed_out)
 
 
 def _cause(error: BaseException) -> str:
@@ -272,10 +398,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state = _session(item.config)
     message, cause = "", ""
     if report.failed and call.excinfo is not None:
-        student_dir = state.settings.submission / spec.week
-        message = describe(call.excinfo.value, student_dir)
-        cause = _cause(call.excinfo.value)
+        error = call.excinfo.value
+        clock = item.stash.get(CLOCK_KEY, None)
+        message = describe(error, check=spec.name, seconds=clock.seconds if clock is not None else None)
+        cause = _cause(error)
+        limit = getattr(clock, "submission_limit", None)
+        if limit is not None and _ran_out(error) and not state.timed_out:
+            message = f"stopped: the time limit ({limit:g} s) ran out here"
+            state.timed_out = f"timed out after {limit:g} s during {spec.exercise}/{spec.name}"
+            state.problems.append(("timeout", state.timed_out))
         report.longrepr = message
+        if isinstance(error, WorkerDied):
+            key = (spec.week, spec.exercise)
+            state.crashes[key] = state.crashes.get(key, 0) + 1
+            state.problems.append((error.kind, f"{spec.exercise}/{spec.name}: the grading process {error.reason}"))
     final = (report.when == "setup" and report.failed) or report.when == "call"
     if final:
         passed = report.passed
@@ -294,7 +430,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     if state is None or not state.results:
         return
     settings = state.settings
-    provenance = current_provenance(settings.device, settings.profile, settings.threads)
+    provenance = current_provenance(settings.device, settings.profile, settings.threads, settings.class_seed)
     terminalreporter.write_sep("=", "dlkit points")
     terminalreporter.write_line(format_table(state.results, provenance, _titles()))
     if settings.results_json is not None:

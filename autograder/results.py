@@ -65,16 +65,19 @@ class Provenance:
     """PyTorch CPU threads."""
     seeds: dict[str, int] = field(default_factory=dict)
     """Seed per check id."""
+    class_seed: int | None = None
+    """The class seed every check's seed was derived from (``dlkit grade``), or ``None``."""
 
 
-def current_provenance(device: str, profile: str, threads: int) -> Provenance:
+def current_provenance(device: str, profile: str, threads: int, class_seed: int | None = None) -> Provenance:
     """Provenance for this process."""
     import torch
 
     from autograder import __version__
 
     name = torch.cuda.get_device_name() if device == "cuda" else platform.machine()
-    return Provenance(__version__, torch.__version__, platform.python_version(), device, name, profile, threads)
+    return Provenance(__version__, torch.__version__, platform.python_version(), device, name, profile, threads,
+                      class_seed=class_seed)
 
 
 def shared_causes(results: list[CheckResult]) -> list[str]:

@@ -56,6 +56,9 @@ OPTIONS = (
            "seconds one check may run before it fails (default: per exercise in exercises.toml; 0: no limit)"),
     Option("threads", "--threads", "DLKIT_THREADS", "dlkit_threads", None,
            "CPU threads for PyTorch (default: min(4, cores)); recorded in the results"),
+    Option("class_seed", "--class-seed", "DLKIT_CLASS_SEED", "dlkit_class_seed", None,
+           "seed every check's random inputs and training data from this number as well as the check's name "
+           "(dlkit grade picks one per class, so a submission cannot know its inputs in advance); recorded"),
 )
 
 
@@ -77,6 +80,8 @@ class Settings:
     """``torch.set_num_threads`` value used for the run."""
     check_timeout: float | None = None
     """Seconds per check overriding exercises.toml (0: no limit), or ``None``."""
+    class_seed: int | None = None
+    """Seed mixed into every check's seed and every training budget's (``None``: the checks' own seeds)."""
 
 
 def _raw_values(config) -> dict[str, tuple[str | None, str]]:
@@ -164,4 +169,14 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
         if check_timeout < 0:
             raise SettingsError(f"{source}={value!r} must be a number of seconds, 0 or more")
 
-    return Settings(submission, device, profile, data_root, results_json, threads, check_timeout)
+    value, source = raw["class_seed"]
+    class_seed = None
+    if value is not None:
+        try:
+            class_seed = int(value)
+        except ValueError:
+            class_seed = -1
+        if not 0 <= class_seed < 2**63:
+            raise SettingsError(f"{source}={value!r} must be a whole number, 0 or more")
+
+    return Settings(submission, device, profile, data_root, results_json, threads, check_timeout, class_seed)

@@ -1,27 +1,19 @@
-"""Finding and importing the modules a student wrote, one file at a time.
+"""A student's files, as the checks see them: modules that live in the worker.
 
-A file that is missing, does not parse or fails on import becomes a
-:class:`StudentCodeError` whose message names the file and line; the other
-files of the submission are still loaded and checked.
+``Submission(client, root, week).load("spiral")`` imports ``<root>/<week>/spiral.py`` in the
+worker (once) and returns a :class:`StudentModule`, a :class:`~autograder.probe.client.Remote`
+that also knows its file. A file that is missing, does not parse, fails at import, stops the
+program or loops there becomes a :class:`StudentCodeError` whose first line says what happened in
+one sentence, naming the file and line; the other files of the submission are still checked.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import traceback
 from pathlib import Path
-from types import ModuleType
-from typing import Callable
+from typing import Any
 
-from autograder.settings import KIT_ROOT
+from autograder.probe.client import ImportFailed, Remote, WorkerClient
 from autograder.timeout import CheckTimeout
-
-REFERENCE_ROOT = KIT_ROOT / "solutions"
-
-import_listeners: list[Callable[[str, str], None]] = []
-"""Called with (file name, ``"start"`` or ``"end"``) around each import of a student file: batch
-grading records them, so a process that dies during an import is known to have died there."""
 
 
 class StudentCodeError(Exception):
@@ -41,84 +33,89 @@ TOP_LEVEL_HINT = ("Hint: code outside functions runs as soon as the file is impo
                   "keep loops, training and exits inside functions (or under `if __name__ == \"__main__\":`).")
 
 
-def _line_in(error: BaseException, path: Path) -> traceback.FrameSummary | None:
-    """The innermost frame of ``error``'s traceback that is in ``path``."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path]
-    return frames[-1] if frames else None
+def _at(info: dict) -> tuple[str, dict | None]:
+    frames = info.get("frames") or []
+    frame = frames[-1] if frames else None
+    return (f" at line {frame['line']}" if frame else ""), frame
 
 
-def _describe_import_error(error: BaseException, path: Path) -> str:
+def import_error_message(info: dict, path: Path) -> str:
+    """The student-facing message for a failed import, from the worker's description of it."""
     name = path.name
-    if isinstance(error, SyntaxError):
-        line = (error.text or "").rstrip("\n")
+    kind = info.get("kind")
+    if kind == "missing":
+        return f"{name} is missing: expected it at {path}"
+    if kind == "died":
+        return f"importing {name} {info.get('reason', 'ended the grading process')}\n{TOP_LEVEL_HINT}"
+    if kind == "timeout" or info.get("timeout"):
+        seconds = info.get("seconds")
+        _, frame = _at(info)
+        where = f"it was at line {frame['line']}" if frame else "it never returned"
+        limit = f" after {seconds:g} s" if isinstance(seconds, (int, float)) else ""
+        return (f"{name} was still running at import{limit}, the limit for one check ({where}: a loop that "
+                f"never ends?)\n{TOP_LEVEL_HINT}")
+    syntax = info.get("syntax")
+    if isinstance(syntax, dict):
+        line = (syntax.get("text") or "").rstrip("\n")
         caret = ""
-        if line and error.offset:
+        offset = syntax.get("offset")
+        if line and isinstance(offset, int) and offset:
             stripped = line.lstrip()
-            caret = "\n    " + " " * max(0, error.offset - 1 - (len(line) - len(stripped))) + "^"
+            caret = "\n    " + " " * max(0, offset - 1 - (len(line) - len(stripped))) + "^"
             line = stripped
-        kind = "a syntax error" if type(error) is SyntaxError else f"an {type(error).__name__}"
-        summary = f"{name} has {kind} at line {error.lineno} ({error.msg})"
+        error_type = info.get("type", "SyntaxError")
+        what = "a syntax error" if error_type == "SyntaxError" else f"an {error_type}"
+        summary = f"{name} has {what} at line {syntax.get('line')} ({syntax.get('msg')})"
         return summary + (f"\n    {line}{caret}" if line else "")
-    frame = _line_in(error, path)
-    at = f" at line {frame.lineno}" if frame else ""
-    if isinstance(error, SystemExit):
-        call = frame.line.strip() if frame and frame.line and len(frame.line.strip()) <= 60 else \
-            f"sys.exit({'' if error.code is None else repr(error.code)})"
+    at, frame = _at(info)
+    if info.get("type") == "SystemExit":
+        code = info.get("exit")
+        source = (frame or {}).get("source", "")
+        call = source if source and len(source) <= 60 else f"sys.exit({'' if code is None else repr(code)})"
         return f"{name} stopped the program at import ({call}{at})\n{TOP_LEVEL_HINT}"
-    if isinstance(error, CheckTimeout):
-        return (f"{name} was still running at import after {error.seconds:g} s, the limit for one check "
-                f"(it was at line {frame.lineno if frame else '?'}: a loop that never ends?)\n{TOP_LEVEL_HINT}")
-    return f"importing {name} failed{at}: {type(error).__name__}: {error}"
+    return f"importing {name} failed{at}: {info.get('type', 'Exception')}: {info.get('message', '')}"
+
+
+class StudentModule(Remote):
+    """A student's module in the worker, with the path of its file (read here only as text)."""
+
+    __slots__ = ("_path",)
+
+    @property
+    def path(self) -> Path:
+        return self._path
 
 
 class Submission:
-    """The files of one week in one submission folder, imported on demand."""
+    """The files of one week of one submission, imported in the worker on demand."""
 
-    def __init__(self, root: Path, week: str, label: str = "submission"):
+    def __init__(self, client: WorkerClient, root: Path, week: str):
+        self.client = client
         self.root = Path(root)
         self.week = week
         self.folder = self.root / week
-        self.label = label
-        self._modules: dict[str, ModuleType | StudentCodeError] = {}
 
     def path(self, stem: str) -> Path:
         """Where the file ``<stem>.py`` is expected."""
         return self.folder / f"{stem}.py"
 
-    def load(self, stem: str) -> ModuleType:
-        """Import ``<week>/<stem>.py`` once; raise :class:`StudentCodeError` if it cannot be."""
-        if stem not in self._modules:
-            try:
-                self._modules[stem] = self._import(stem)
-            except StudentCodeError as error:
-                self._modules[stem] = error
-        result = self._modules[stem]
-        if isinstance(result, StudentCodeError):
-            raise result
-        return result
-
-    def _import(self, stem: str) -> ModuleType:
+    def load(self, stem: str) -> StudentModule:
+        """The student's ``<week>/<stem>.py`` in the worker; :class:`StudentCodeError` if it cannot be imported."""
         path = self.path(stem)
-        if not path.is_file():
-            raise StudentCodeError(f"{path.name} is missing: expected it at {path}", path.name)
-        module_name = f"_dlkit_{self.label}_{self.week}_{stem}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        listeners = import_listeners if self.root != REFERENCE_ROOT else []
-        for listener in listeners:
-            listener(path.name, "start")
         try:
-            spec.loader.exec_module(module)
-        except (Exception, SystemExit, CheckTimeout) as error:  # student code may raise anything, even SystemExit
-            del sys.modules[module_name]
-            raise StudentCodeError(_describe_import_error(error, path), path.name) from None
-        finally:
-            for listener in listeners:
-                listener(path.name, "end")
+            remote = self.client.student(path.name)
+        except ImportFailed as error:
+            raise StudentCodeError(import_error_message(error.info, path), path.name) from None
+        except CheckTimeout:  # the import never returned, not even to the worker's own timer
+            raise StudentCodeError(import_error_message(self.client.failed_imports[path.name], path),
+                                   path.name) from None
+        module = StudentModule.__new__(StudentModule)
+        for name in Remote.__slots__:
+            object.__setattr__(module, name, object.__getattribute__(remote, name))
+        object.__setattr__(module, "_path", path)
         return module
 
 
-def student_files(root: Path) -> list[Path]:
-    """Every ``.py`` file under a submission folder, resolved (for traceback filtering)."""
-    return [p.resolve() for p in Path(root).rglob("*.py")]
+def source_of(module: Any) -> Path | None:
+    """The file a :class:`StudentModule` was imported from (``None`` for anything else)."""
+    return module.path if isinstance(module, StudentModule) else None

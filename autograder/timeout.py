@@ -42,6 +42,14 @@ def time_limit(seconds: float | None, what: str):
         yield
 
 
+_running: list["CheckClock"] = []
+
+
+def current_clock() -> "CheckClock | None":
+    """The clock of the check phase running now, if any (what a wait on the worker may still use)."""
+    return _running[-1] if _running else None
+
+
 class CheckClock:
     """One check's time limit, spent across several phases (fixture setup, then the call).
 
@@ -54,17 +62,39 @@ class CheckClock:
         self.seconds = seconds
         self.what = what
         self.spent = 0.0
+        self._since: float | None = None
 
     @property
     def left(self) -> float:
         """Seconds of the limit not yet used."""
-        return (self.seconds or 0.0) - self.spent
+        running = time.monotonic() - self._since if self._since is not None else 0.0
+        return (self.seconds or 0.0) - self.spent - running
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Stop the clock for the block (the kit's own work that is not the check's: starting a worker)."""
+        if self._since is None:
+            yield
+            return
+        remaining = self.left
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        self.spent += time.monotonic() - self._since
+        try:
+            yield
+        finally:
+            self._since = time.monotonic()
+            if remaining > 0:
+                signal.setitimer(signal.ITIMER_REAL, remaining)
 
     @contextlib.contextmanager
     def running(self):
         """Time the block against what is left; raise :class:`CheckTimeout` when it runs out."""
         if not self.seconds or not _usable():
-            yield
+            _running.append(self)
+            try:
+                yield
+            finally:
+                _running.remove(self)
             return
         if self.left <= 0:
             raise _expired(self.what, self.seconds)
@@ -73,11 +103,14 @@ class CheckClock:
             raise _expired(self.what, self.seconds)
 
         previous = signal.signal(signal.SIGALRM, _expire)
-        start = time.monotonic()
         signal.setitimer(signal.ITIMER_REAL, self.left)
+        self._since = time.monotonic()
+        _running.append(self)
         try:
             yield
         finally:
+            _running.remove(self)
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-            self.spent += time.monotonic() - start
+            self.spent += time.monotonic() - self._since
+            self._since = None

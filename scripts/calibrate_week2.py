@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.spec import exercise_spec  # noqa: E402
-from autograder.submission import REFERENCE_ROOT, Submission  # noqa: E402
+from autograder.reference import load_reference  # noqa: E402
 from autograder.week2 import test_cifar10, test_mnist  # noqa: E402
 
 
@@ -115,7 +115,7 @@ def run_mnist(module, budget: dict, device, runs=MNIST_RUNS) -> dict[str, float]
     acc = {}
     for run in runs:
         kind, permuted = run.split("_")[0], run.endswith("_perm")
-        acc[run] = test_mnist.train_and_test(module, kind, permuted, budget, device)
+        acc[run] = test_mnist.train_and_test(None, module, module, kind, permuted, budget, device)
     if set(acc) == set(MNIST_RUNS):
         acc["cnn_minus_fc"] = acc["cnn"] - acc["fc"]
         acc["fc_drop"] = acc["fc"] - acc["fc_perm"]
@@ -126,7 +126,7 @@ def run_mnist(module, budget: dict, device, runs=MNIST_RUNS) -> dict[str, float]
 
 
 def run_cifar10(module, budget: dict, device, runs=None) -> dict[str, float]:
-    return {"net": test_cifar10.train_and_test(module, budget, device)}
+    return {"net": test_cifar10.train_and_test(None, module, module, budget, device)}
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
-    reference = {stem: Submission(REFERENCE_ROOT, "week2", "reference").load(stem) for stem in ("mnist", "cifar10")}
+    reference = {stem: load_reference("week2", stem) for stem in ("mnist", "cifar10")}
     exercises = ("mnist", "cifar10") if args.exercise == "both" else (args.exercise,)
     seeds = parse_seeds(args.seeds)
     device = torch.device(args.device)

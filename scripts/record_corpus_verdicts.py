@@ -2,6 +2,7 @@
 which checks each entry passed in tests/corpus/verdicts.json.
 
     python scripts/record_corpus_verdicts.py            # needs MNIST and CIFAR-10 in the data root
+    python scripts/record_corpus_verdicts.py --out now.json   # today's verdicts, to compare with the record
 
 Run it when the corpus grows; the grading tests compare today's verdicts with the record, and a
 check whose verdict on an entry changes on purpose is listed in docs/trust-boundary.md with why.
@@ -9,6 +10,7 @@ check whose verdict on an entry changes on purpose is listed in docs/trust-bound
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -22,6 +24,9 @@ from tests.support import ONE_THREAD, grade_all  # noqa: E402
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=VERDICTS, help="where to write the verdicts (default: the record)")
+    out = parser.parse_args().out
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         corpus = build_corpus(root / "corpus")
@@ -32,8 +37,8 @@ def main() -> None:
     record = {"about": f"verdicts per check of every corpus entry, graded by the kit at {commit} "
                        "(scripts/record_corpus_verdicts.py)",
               "verdicts": {name: verdicts(results[name.replace("/", "__")]) for name in sorted(corpus)}}
-    VERDICTS.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    print(f"{len(corpus)} entries written to {VERDICTS}")
+    out.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"{len(corpus)} entries written to {out}")
 
 
 if __name__ == "__main__":

@@ -83,6 +83,15 @@ def patched_week(week: str, file: str, patches: Iterable[tuple[str, str]], desti
     return folder
 
 
+def student_submission(root: Path, week: str):
+    """``root/week`` as the checks see a student's files: a :class:`~autograder.submission.Submission`
+    whose modules are imported in a worker of their own."""
+    from autograder.submission import Submission
+    from tests.conftest import worker_for
+
+    return Submission(worker_for(Path(root) / week), root, week)
+
+
 def has_data(load: Callable[[bool], object]) -> bool:
     """Whether ``load(True)`` (``mnist_tensors``, ``cifar10_tensors``) finds its training split."""
     try:

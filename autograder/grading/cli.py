@@ -44,14 +44,16 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"dlkit grade: {error}", file=sys.stderr)
         return 2
     if isolation != "namespaces":
-        print("dlkit grade: no namespaces here (needs root and `unshare` on Linux): each submission runs in its "
-              "own process group with resource limits, but can see the network and the file system; see "
-              "docs/grading.md", file=sys.stderr)
+        print("dlkit grade: no sandbox here (it needs root and `unshare` on Linux): students' code runs as you, in "
+              "its own process with limits, and could read the reference solutions and the other submissions; "
+              "grade as root on Linux (or in a container) to sandbox it, see docs/trust-boundary.md",
+              file=sys.stderr)
     limits = Limits(timeout_s=args.timeout, memory_mb=args.memory)
     grade = GradeOptions(args.week, device=args.device, profile=args.profile, threads=args.threads,
                          data_root=str(Path(args.data_root).expanduser().resolve()) if args.data_root else None,
                          limits=limits, isolation=isolation, plots=not args.no_plots,
-                         hidden=(str(submissions), str(out)), check_timeout_s=args.check_timeout)
+                         hidden=(str(submissions), str(out)), check_timeout_s=args.check_timeout,
+                         class_seed=args.class_seed)
     jobs = args.jobs or default_jobs(args.threads, args.memory, args.device)
     options = BatchOptions(submissions, out, grade, jobs=jobs, regrade=args.regrade)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as cleanly as Ctrl-C
@@ -111,5 +113,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="namespaces (no network, read-only machine; needs root and unshare), process "
                    "(process group and resource limits only), or auto (default)")
     p.add_argument("--no-plots", action="store_true", help="skip the feedback plots (they train the student's model)")
+    p.add_argument("--class-seed", type=int, default=None, metavar="N",
+                   help="seed of every check's inputs for this class (default: the one OUT/provenance.json "
+                   "records, else a random one); the same seed regrades bit for bit")
     p.set_defaults(func=run_grade)
     return p

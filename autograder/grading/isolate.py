@@ -1,26 +1,29 @@
-"""Grading one submission's copy in its own sandboxed process, from the batch's side.
+"""Grading one submission's copy, from the batch's side.
 
-:func:`grade_copy` starts :mod:`.child` on the copy and watches it:
+:func:`grade_copy` starts the submission's grading process (:mod:`.grader`, trusted: it runs the
+checks and decides) and waits for it. That process starts the student's code in a worker of its
+own, sandboxed (:mod:`.sandbox`), and keeps the limits on it:
 
-- wall-clock timeout for the whole submission: the child's process group (and,
-  with namespaces, its whole PID namespace) is killed;
-- memory: an address-space limit inside the child (``RLIMIT_AS``), and here a
-  watch on the memory of all its processes (catches forked children and CUDA,
-  where ``RLIMIT_AS`` cannot be used);
-- processes: more than ``max_processes`` alive at once (a fork bomb) kills the
-  lot; ``RLIMIT_NPROC`` is also set where the kernel enforces it (not as root);
-- output: stdout and stderr go through a pipe into a capped buffer (head and
-  tail kept), so megabytes of printing cost nothing;
-- no network, a read-only machine, and the class and output folders out of
-  sight when namespaces are available (``isolation = "namespaces"``, see
-  :func:`detect_isolation`); otherwise a process group and the limits only.
+- a time limit per check, and the submission's own: what is left of the submission's time bounds
+  every check, and checks left when it runs out are not run;
+- memory: an address-space limit inside the worker (``RLIMIT_AS``), and a watch on the memory of
+  all its processes (catches forked children and CUDA, where ``RLIMIT_AS`` cannot be used);
+- processes: more than ``max_processes`` alive at once (a fork bomb) kills the lot;
+  ``RLIMIT_NPROC`` is also set where the kernel enforces it (not as root);
+- output: the worker's stdout and stderr go through a pipe into a capped buffer (head and tail
+  kept), so megabytes of printing cost nothing;
+- no network, a read-only machine, an unprivileged user, and out of sight the class and output
+  folders, the reference solutions and the kit's checks, where namespaces are available
+  (``isolation = "namespaces"``, see :func:`detect_isolation`); otherwise a process group and the
+  limits only.
 
-Each check's start and result are streamed by the child, so a crash in one
-check (a segfault, ``os._exit``) costs that check only: the checks left are run
-again in a fresh child; after :data:`CRASHES_PER_EXERCISE` crashes in one exercise, the rest of
-that exercise's checks are left out and the other exercises still run. A crash while a student
-file is being imported (the child streams each import's start and end) costs that file's checks
-at once, with one message saying so, and is not retried.
+A worker that crashes (a segfault, ``os._exit``) costs the check it was running; the next check
+gets a fresh worker. After :data:`autograder.plugin.CRASHES_PER_EXERCISE` crashes in one exercise,
+the rest of that exercise's checks are left out. A crash while a student file is being imported
+costs that file's checks at once, with one message saying so; the file is not imported again.
+Here the batch only keeps a wall-clock backstop (the submission's time, the plots' and a margin)
+and reads what the grading process wrote: its ``results.json``, its ``status.json``, and the
+events it streamed (each check's start and result) if it had to be stopped.
 """
 
 from __future__ import annotations
@@ -36,39 +39,38 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading.child import COLLECTED
+from autograder.grading.grader import UNSHARE_FLAGS, SandboxError
 from autograder.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT, not_run
+from autograder.probe.launch import KIT_PARENT, CappedOutput
 from autograder.results import CheckResult, read_results
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
-from autograder.submission import TOP_LEVEL_HINT
 
 NAMESPACES, PROCESS = "namespaces", "process"
 ISOLATIONS = ("auto", NAMESPACES, PROCESS)
-UNSHARE_FLAGS = ("--mount", "--propagation", "private", "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
-CRASHES_PER_EXERCISE = 2
-"""Crashes in one exercise's checks before the rest of its checks are left out (an os._exit at import crashes each)."""
-POLL_SECONDS = 0.1
 KIT_MEMORY_MB, CUDA_KIT_MEMORY_MB = 1024, 4096
 """Memory the kit itself (Python, PyTorch, pytest; CUDA's context) may use on top of ``--memory``."""
 
 
+GRACE_SECONDS = 60.0
+"""Beyond the submission's time and the plots', what the grading process may take before the batch stops it."""
+
+
 def memory_cap_mb(memory_mb: int, device: str) -> int:
-    """Memory one submission's processes may hold in all: theirs plus the kit's (CUDA's when it may be used)."""
-    return memory_mb + (KIT_MEMORY_MB if device == "cpu" else CUDA_KIT_MEMORY_MB)
+    """Memory one submission's worker may hold in all: the student's plus the kit's (CUDA's when it may be used)."""
+    return memory_mb + kit_memory_mb(device)
+
+
+def kit_memory_mb(device: str) -> int:
+    """What the worker's own Python, PyTorch (and CUDA context) may take on top of the student's ``--memory``."""
+    return KIT_MEMORY_MB if device == "cpu" else CUDA_KIT_MEMORY_MB
+
+
 MEMORY_ERROR = re.compile(r"MemoryError|can't allocate memory|not enough memory|out of memory|std::bad_alloc",
                           re.IGNORECASE)
-SIGNAL_NAMES = {signal.SIGSEGV: "a segmentation fault (SIGSEGV)", signal.SIGBUS: "a bus error (SIGBUS)",
-                signal.SIGFPE: "a floating-point exception (SIGFPE)", signal.SIGILL: "an illegal instruction (SIGILL)",
-                signal.SIGABRT: "an abort (SIGABRT)"}
-
-
-class SandboxError(RuntimeError):
-    """The sandbox could not be set up: a problem with the kit or the machine, not the student."""
 
 
 class KitError(RuntimeError):
@@ -123,12 +125,15 @@ class GradeOptions:
     """Folders the child must not see (the class folder, the output folder)."""
     check_timeout_s: float | None = None
     """Seconds one check may run, its file's import included (``None``: each exercise's own limit)."""
+    class_seed: int | None = None
+    """The class's seed, from which every check's inputs are drawn (``None``: the checks' own seeds)."""
 
     def record(self) -> dict:
         """The settings worth keeping with each student's results."""
         limits = self.limits
         return {"device": self.device, "profile": self.profile, "threads": self.threads, "isolation": self.isolation,
-                "timeout_s": limits.timeout_s, "memory_mb": limits.memory_mb, "max_processes": limits.max_processes}
+                "timeout_s": limits.timeout_s, "memory_mb": limits.memory_mb, "max_processes": limits.max_processes,
+                "class_seed": self.class_seed}
 
 
 @dataclass
@@ -169,40 +174,10 @@ def declared_checks(week: str) -> list[tuple[str, str, float, str]]:
             for exercise in load_spec()[week].values() for check in exercise.checks.values()]
 
 
-# --- one child process ---------------------------------------------------------------------------
+# --- the worker's processes, as the grading process watches them ---------------------------------
 
-class CappedLog:
-    """Keeps the first ``head`` and the last ``tail`` bytes of a stream, and counts the rest."""
-
-    def __init__(self, head: int, tail: int):
-        self.head, self.tail = bytearray(), bytearray()
-        self.head_max, self.tail_max = head, tail
-        self.dropped = 0
-
-    def add(self, chunk: bytes) -> None:
-        room = self.head_max - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        if chunk:
-            self.tail += chunk
-            excess = len(self.tail) - self.tail_max
-            if excess > 0:
-                del self.tail[:excess]
-                self.dropped += excess
-
-    def text(self) -> str:
-        middle = f"\n[... {self.dropped} bytes of output left out ...]\n" if self.dropped else ""
-        return (bytes(self.head) + middle.encode() + bytes(self.tail)).decode("utf-8", "replace")
-
-
-def _drain(pipe, log: CappedLog) -> None:
-    while chunk := pipe.read(1 << 16):
-        log.add(chunk)
-
-
-class _Members:
-    """The processes of one child: its session, and (with namespaces) its whole PID namespace."""
+class Members:
+    """The processes of one worker: its session, and (with namespaces) its whole PID namespace."""
 
     def __init__(self, leader: int, namespaced: bool):
         self.leader = leader
@@ -237,7 +212,7 @@ class _Members:
         return found
 
 
-def _proportional_bytes(pids: list[int]) -> int:
+def proportional_bytes(pids: list[int]) -> int:
     """Memory of ``pids`` with pages shared after a fork counted once (PSS), where the kernel reports it."""
     total = 0
     for pid in pids:
@@ -252,178 +227,69 @@ def _proportional_bytes(pids: list[int]) -> int:
     return total
 
 
-def _kill(proc: subprocess.Popen, members: _Members) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for pid, _ in members.scan():
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+# --- the grading process -------------------------------------------------------------------------
 
-
-@dataclass
-class Attempt:
-    """What one child process did."""
-
-    returncode: int
-    """The grading process's exit status (negative: the signal that ended it)."""
-    killed: str | None
-    """``timeout``, ``memory``, ``processes``, ``stopped`` or ``None``."""
-    collected: bool
-    """pytest collected the checks (said on the status pipe before any student code ran)."""
-    setup_error: str | None
-    """What went wrong setting up the sandbox, from the status pipe."""
-    events: list[dict]
-    results: list[CheckResult] | None
-    """The plugin's ``results.json`` when the child finished the checks."""
-    provenance: dict
-    log: str
-    peak_mb: float
-    peak_processes: int
-
-
-def _environment(private: Path, options: GradeOptions) -> dict[str, str]:
-    """A clean environment: nothing of the batch's (its output folder, tokens) leaks to the student."""
+def _worker_environment(work: Path, options: GradeOptions) -> dict[str, str]:
+    """A clean environment for the worker: nothing of the batch's (its folders, tokens) reaches the student."""
     threads = str(options.threads)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(private / "home"),
-           "TMPDIR": str(private / "tmp"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MPLBACKEND": "Agg",
-           "MPLCONFIGDIR": str(private / "home" / ".matplotlib"), "OMP_NUM_THREADS": threads,
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work / "home"),
+           "TMPDIR": str(work / "tmp"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MPLBACKEND": "Agg",
+           "MPLCONFIGDIR": str(work / "home" / ".matplotlib"), "OMP_NUM_THREADS": threads,
            "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
-           "TORCHINDUCTOR_CACHE_DIR": str(private / "tmp" / "inductor"), "COLUMNS": "100"}
-    for name in ("CUDA_VISIBLE_DEVICES", "DLKIT_DATA"):
-        if os.environ.get(name):
-            env[name] = os.environ[name]
+           "TORCHINDUCTOR_CACHE_DIR": str(work / "tmp" / "inductor"), "COLUMNS": "100"}
+    if os.environ.get("CUDA_VISIBLE_DEVICES"):
+        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env
 
 
-def _visible_paths(options: GradeOptions) -> list[str]:
-    """Folders the child needs to read, kept visible (read-only) even inside the system temp folder."""
-    paths = {str(KIT_ROOT), sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent)}
-    data = options.data_root or os.environ.get("DLKIT_DATA")
-    if data:
-        paths.add(str(Path(data).expanduser().resolve()))
-    return sorted(paths)
+def _visible_paths() -> list[str]:
+    """Folders the worker needs to read (the kit's code, Python), kept visible, read-only."""
+    return sorted({str(KIT_ROOT), sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent)})
 
 
-def run_attempt(private: Path, options: GradeOptions, checks: list[str] | None, deadline: float,
-                stop: threading.Event) -> Attempt:
-    """Run the child once on ``private/sub/<week>``; kill it at ``deadline`` or when ``stop`` is set.
+def secret_paths(extra: tuple[str, ...] = ()) -> list[str]:
+    """Folders the worker must not see: the reference solutions, the kit's checks (with their answer
+    keys), its tests, docs, scripts and sample class; plus ``extra`` (the class and output folders)."""
+    hidden = [str(KIT_ROOT / name) for name in ("solutions", "tests", "examples", "docs", "scripts", "benchmarks",
+                                                 ".git")]
+    hidden += [str(path) for path in sorted((KIT_ROOT / "autograder").iterdir())
+               if path.is_dir() and path.name in load_spec()]
+    return [*hidden, *extra]
 
-    ``checks`` are pytest node ids (``<kit>/autograder/week1/test_x.py::test_y``) to run, or ``None`` for the week.
-    """
-    result_dir = private / "result"
-    if result_dir.exists():
-        shutil.rmtree(result_dir)
-    for sub in ("result", "result/plots", "home", "tmp"):
-        (private / sub).mkdir(parents=True, exist_ok=True)
+
+def _give_to_worker(work: Path) -> None:
+    """Make the worker's folder (the submission's copy, its home and temp) its own when it runs as nobody."""
+    if os.geteuid() != 0:
+        return
+    from autograder.grading.sandbox import NOBODY
+
+    for folder, dirs, files in os.walk(work):
+        os.chown(folder, NOBODY, NOBODY)
+        for name in files:
+            os.chown(os.path.join(folder, name), NOBODY, NOBODY, follow_symlinks=False)
+
+
+def grader_config(private: Path, options: GradeOptions) -> dict:
+    """What the grading process of ``private`` needs (see :mod:`.grader`)."""
     limits = options.limits
-    config = {
-        "kit_root": str(KIT_ROOT), "week": options.week, "submission": str(private / "sub"),
-        "cwd": str(private / "sub" / options.week), "results_json": str(result_dir / "results.json"),
-        "plots_dir": str(result_dir / "plots"),
-        "device": options.device, "profile": options.profile, "threads": options.threads,
-        "data_root": options.data_root, "checks": checks, "isolation": options.isolation,
-        "private": str(private), "host_tmp": str(private.parent), "visible": _visible_paths(options),
-        "hidden": list(options.hidden), "shm_mb": min(limits.memory_mb, 1024), "memory_mb": limits.memory_mb,
-        "file_mb": limits.file_mb, "cpu_seconds": int(limits.timeout_s * max(1, options.threads) * 2 + 60),
-        "max_tasks": limits.max_processes * 8, "plots": options.plots,
-        "plot_seconds": limits.plot_seconds, "check_timeout": options.check_timeout_s,
+    work, result = private / "work", private / "result"
+    return {
+        "kit_root": str(KIT_ROOT), "week": options.week, "submission": str(work / "sub"),
+        "results_json": str(result / "results.json"), "status_json": str(result / "status.json"),
+        "plots_dir": str(result / "plots"), "device": options.device, "profile": options.profile,
+        "threads": options.threads, "data_root": options.data_root, "check_timeout": options.check_timeout_s,
+        "class_seed": options.class_seed, "plots": options.plots, "timeout_s": limits.timeout_s,
+        "limits": {"memory_mb": limits.memory_mb, "kit_memory_mb": kit_memory_mb(options.device),
+                   "max_processes": limits.max_processes, "log_head_bytes": limits.log_head_bytes,
+                   "log_tail_bytes": limits.log_tail_bytes, "plot_seconds": limits.plot_seconds},
+        "worker_env": _worker_environment(work, options),
+        "sandbox": {"isolation": options.isolation, "private": str(work), "host_tmp": str(private.parent),
+                    "visible": _visible_paths(), "hidden": secret_paths(options.hidden),
+                    "unprivileged": os.geteuid() == 0, "shm_mb": min(limits.memory_mb, 1024),
+                    "memory_mb": limits.memory_mb, "file_mb": limits.file_mb,
+                    "cpu_seconds": int(limits.timeout_s * max(1, options.threads) * 2 + 60),
+                    "max_tasks": limits.max_processes * 8},
     }
-    config_r, config_w = os.pipe()
-    alive_r, alive_w = os.pipe()
-    status_r, status_w = os.pipe()
-    events = tempfile.TemporaryFile()  # nameless: the student's code cannot delete it
-    fcntl.fcntl(events.fileno(), fcntl.F_SETFL, fcntl.fcntl(events.fileno(), fcntl.F_GETFL) | os.O_APPEND)
-    fds = (config_r, alive_r, status_w, events.fileno())
-    boot = (f"import sys; sys.path.insert(0, {str(KIT_ROOT)!r}); "
-            f"from autograder.grading.child import main; main{fds}")
-    command = [sys.executable, "-I", "-B", "-u", "-c", boot]
-    if options.isolation == NAMESPACES:
-        command = [shutil.which("unshare") or "unshare", *UNSHARE_FLAGS, *command]
-    try:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                pass_fds=fds, cwd=private, env=_environment(private, options),
-                                start_new_session=True)
-    finally:
-        for fd in (config_r, alive_r, status_w):
-            os.close(fd)
-    try:
-        with os.fdopen(config_w, "wb") as f:
-            f.write(json.dumps(config).encode())
-    except BrokenPipeError:
-        pass  # the child died before reading it: reported below as a failure to start
-    log = CappedLog(limits.log_head_bytes, limits.log_tail_bytes)
-    reader = threading.Thread(target=_drain, args=(proc.stdout, log), daemon=True)
-    reader.start()
-    members = _Members(proc.pid, options.isolation == NAMESPACES)
-    memory_cap = memory_cap_mb(limits.memory_mb, options.device) * 1024 * 1024
-    killed, peak_bytes, peak_processes = None, 0, 0
-    try:
-        while proc.poll() is None:
-            alive = members.scan()
-            peak_processes = max(peak_processes, len(alive))
-            resident = sum(size for _, size in alive)
-            if resident > memory_cap:  # resident memory double-counts pages shared after fork: confirm with PSS
-                resident = _proportional_bytes([pid for pid, _ in alive])
-            peak_bytes = max(peak_bytes, resident)
-            if stop.is_set():
-                killed = "stopped"
-            elif time.monotonic() > deadline:
-                killed = "timeout"
-            elif len(alive) > limits.max_processes:
-                killed = "processes"
-            elif resident > memory_cap:
-                killed = "memory"
-            if killed:
-                _kill(proc, members)
-                break
-            time.sleep(POLL_SECONDS)
-        proc.wait()
-        _kill(proc, members)  # whatever the child left behind in its session
-    finally:
-        os.close(alive_w)
-        if proc.poll() is None:
-            _kill(proc, members)
-            proc.wait()
-    reader.join(timeout=5)
-    if not reader.is_alive():
-        proc.stdout.close()
-    status = _read_status(status_r)
-    with events:
-        events.seek(0)
-        streamed = _parse_events(events.read())
-    results, provenance = None, {}
-    if (result_dir / "results.json").is_file():
-        try:
-            results, provenance = read_results(result_dir / "results.json")
-        except (OSError, ValueError, KeyError, TypeError):
-            results = None
-    if not provenance:
-        provenance = next((e.get("provenance", {}) for e in streamed if e.get("event") == "ready"), {})
-    returncode = proc.returncode
-    if "exit" in status:  # namespaces: PID 1 relays the grading process's own wait status
-        returncode = os.waitstatus_to_exitcode(int(status["exit"]))
-    return Attempt(returncode, killed, COLLECTED in status, status.get("error"), streamed, results, provenance,
-                   log.text(), peak_bytes / 2**20, peak_processes)
-
-
-def _read_status(fd: int) -> dict[str, str]:
-    """The status pipe's lines (``collected``, ``error <why>``, ``exit <wait status>``) by their first word."""
-    data = b""
-    with os.fdopen(fd, "rb") as f:
-        os.set_blocking(fd, False)  # every writer is gone, unless an orphan inherited it: never wait for one
-        try:
-            data = f.read() or b""
-        except BlockingIOError:
-            pass
-    status = {}
-    for line in data.decode("utf-8", "replace").splitlines():
-        word, _, rest = line.partition(" ")
-        status[word] = rest
-    return status
 
 
 def _parse_events(data: bytes) -> list[dict]:
@@ -438,58 +304,21 @@ def _parse_events(data: bytes) -> list[dict]:
     return events
 
 
-# --- one submission ------------------------------------------------------------------------------
-
-def _node_id(week: str, exercise: str, check: str) -> str:
-    """The pytest node id that runs one check (every parameter of it, if it has any)."""
-    return f"{KIT_ROOT / 'autograder' / week / f'test_{exercise}.py'}::test_{check}"
-
-
 def _check_of(nodeid: str) -> tuple[str, str]:
     """(exercise, check) of a pytest node id such as ``autograder/week1/test_spiral.py::test_shapes[0]``."""
     path, _, name = nodeid.partition("::")
     return Path(path).stem.removeprefix("test_"), name.split("[")[0].removeprefix("test_")
 
 
-def _crash_reason(attempt: Attempt, limits: Limits) -> tuple[str, str]:
-    """(status, what happened) for a child that ended before every check reported, e.g. "crashed with SIGSEGV"."""
-    if attempt.killed == "memory":
-        return OUT_OF_MEMORY, f"used more than {limits.memory_mb} MB of memory and was stopped"
-    if attempt.killed == "processes":
-        return CRASHED, f"started more than {limits.max_processes} processes at once (a fork bomb?) and was stopped"
-    code = attempt.returncode
-    if code == -signal.SIGKILL:
-        return OUT_OF_MEMORY, "was killed by the system (SIGKILL), most likely for running out of memory"
-    if MEMORY_ERROR.search(attempt.log[-4000:]):
-        return OUT_OF_MEMORY, f"ran out of memory (limit {limits.memory_mb} MB)"
-    if code < 0:
-        try:
-            name = SIGNAL_NAMES.get(-code) or signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return CRASHED, f"crashed with {name}"
-    return CRASHED, f"ended with exit status {code} (os._exit() or an interpreter exit in the code?)"
-
-
-def _startup_failure(attempt: Attempt, week: str) -> Exception | None:
-    """The kit's or the machine's failure, known from the status pipe (no student code had run), if any."""
-    if attempt.setup_error is not None:
-        return SandboxError(f"the grading sandbox could not be set up: {attempt.setup_error}")
-    if not attempt.collected and attempt.killed is None:
-        return KitError(f"pytest could not collect the {week} checks (exit status {attempt.returncode}):\n"
-                        f"{attempt.log[-3000:].strip()}")
-    return None
-
-
-def _collect(events: list[dict], done: dict, plots: dict, plot_dir: Path) -> tuple[str | None, str | None]:
-    """Record the streamed results and plots; return the node id of a check that started and never
-    reported, and the student file it was importing when the process ended (else ``None``)."""
-    current, importing = None, None
+def _streamed(events: list[dict]) -> tuple[dict, str | None, dict]:
+    """The results the grading process streamed, the node id of a check that started and never
+    finished (if any), and its provenance."""
+    done, current, provenance = {}, None, {}
     for event in events:
-        if event.get("event") == "start":
-            current, importing = event.get("nodeid"), None
-        elif event.get("event") == "import":
-            importing = str(event.get("file")) if event.get("stage") == "start" else None
+        if event.get("event") == "ready":
+            provenance = event.get("provenance", {}) or {}
+        elif event.get("event") == "start":
+            current = event.get("nodeid")
         elif event.get("event") == "result" and isinstance(event.get("result"), dict):
             try:
                 result = CheckResult(**event["result"])
@@ -498,98 +327,108 @@ def _collect(events: list[dict], done: dict, plots: dict, plot_dir: Path) -> tup
             done[(result.exercise, result.check)] = result
             if event.get("nodeid") == current:
                 current = None
-        elif event.get("event") == "plot" and event.get("file"):
-            plots[plot_dir / Path(str(event["file"])).name] = str(event.get("title", ""))
-    return current, importing if current else None
-
-
-def _fail(done: dict, exercise: str, check: str, message: str, cause: str = "") -> None:
-    """Record a check that reported no result of its own (completed from the spec by :func:`_complete`)."""
-    done[(exercise, check)] = CheckResult("", exercise, check, 0.0, 0.0, "failed", message, 0, cause=cause)
-
-
-def _exercise_of_file(week: str, file: str) -> str | None:
-    """The exercise whose student file is ``file`` (e.g. ``tensor_ops.py``), if any."""
-    return next((name for name, exercise in load_spec()[week].items() if exercise.file == file), None)
-
-
-STARTUP_RETRIES = 2
-"""Fresh tries after a child that failed before any student code ran (``unshare`` has been seen to fail
-now and then with "sigprocmask unblock failed"); a failure that persists stops the batch."""
+    return done, current, provenance
 
 
 def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | None = None) -> Graded:
-    """Grade ``private/sub/<week>`` under ``options``; every declared check of the week gets a result."""
+    """Grade ``private/work/sub/<week>`` under ``options``; every declared check of the week gets a result."""
     stop = stop or threading.Event()
     limits = options.limits
     start = time.monotonic()
-    deadline = start + limits.timeout_s
     declared = declared_checks(options.week)
-    max_attempts = 1 + (CRASHES_PER_EXERCISE + 1) * len({exercise for exercise, *_ in declared})  # +1: at import
-    done: dict[tuple[str, str], CheckResult] = {}
-    remaining: list[str] | None = None  # None: the whole week
-    crashes: Counter = Counter()
-    status, problems, provenance, logs, plots = GRADED, [], {}, [], {}
-    attempts = startup_failures = 0
-    while True:
-        attempts += 1
-        attempt = run_attempt(private, options, remaining, deadline, stop)
-        if attempt.killed == "stopped":
-            raise Stopped()
-        failure = _startup_failure(attempt, options.week)
-        if failure:
-            if startup_failures < STARTUP_RETRIES and time.monotonic() < deadline:
-                startup_failures += 1
-                attempts -= 1  # no student code ran: this try does not count
-                continue
-            raise failure
-        header = f"----- attempt {attempts}: the checks left after a crash -----\n" if attempts > 1 else ""
-        logs.append(header + attempt.log)
-        provenance = provenance or attempt.provenance
-        current, importing = _collect(attempt.events, done, plots, private / "result" / "plots")
-        if attempt.results is not None:  # the checks ran to the end: the plugin's results are the record
-            done.update({(r.exercise, r.check): r for r in attempt.results})
-        if attempt.results is not None or all((e, c) in done for e, c, *_ in declared):
-            break  # every check reported, even if the process then failed (a deleted cwd, a slow plot)
-        if attempt.killed == "timeout":
-            status = TIMEOUT if status == GRADED else status
-            where = f" during {'/'.join(_check_of(current))}" if current else ""
-            problems.append(f"timed out after {limits.timeout_s:g} s{where}")
-            if current:
-                _fail(done, *_check_of(current), f"stopped: the time limit ({limits.timeout_s:g} s) ran out here")
+    work, result = private / "work", private / "result"
+    for folder in (work / "home", work / "tmp", result / "plots"):
+        folder.mkdir(parents=True, exist_ok=True)
+    _give_to_worker(work)
+    config = grader_config(private, options)
+    config_r, config_w = os.pipe()
+    events = tempfile.TemporaryFile()  # nameless, and in this process: no worker can reach it
+    fcntl.fcntl(events.fileno(), fcntl.F_SETFL, fcntl.fcntl(events.fileno(), fcntl.F_GETFL) | os.O_APPEND)
+    fds = (config_r, events.fileno())
+    boot = (f"import sys; sys.path.insert(0, {str(KIT_PARENT)!r}); "
+            f"from autograder.grading.grader import main; main{fds}")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        proc = subprocess.Popen([sys.executable, "-I", "-B", "-u", "-c", boot], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=fds, cwd=result, env=env,
+                                start_new_session=True)
+    finally:
+        os.close(config_r)
+    with os.fdopen(config_w, "wb") as f:
+        f.write(json.dumps(config).encode())
+    log = CappedOutput(limits.log_head_bytes, limits.log_tail_bytes)
+    reader = threading.Thread(target=_drain_pipe, args=(proc.stdout, log), daemon=True)
+    reader.start()
+    deadline = start + limits.timeout_s + (limits.plot_seconds if options.plots else 0) + GRACE_SECONDS
+    stopped = None
+    while proc.poll() is None:
+        if stop.is_set():
+            stopped = "stopped"
+        elif time.monotonic() > deadline:
+            stopped = "timeout"
+        if stopped:
+            _kill_group(proc.pid)
             break
-        kind, why = _crash_reason(attempt, limits)
-        status = kind if status == GRADED else status  # the first thing that went wrong names the row
-        if current is None:
-            problems.append(f"the grading process {why} outside any check")
-            break
-        exercise, check = _check_of(current)
-        module = _exercise_of_file(options.week, importing) if importing else None
-        if module is not None:  # the file itself kills the process: none of its checks can run, so none is retried
-            message = f"importing {importing} {why}\n{TOP_LEVEL_HINT}"
-            for other, name, *_ in declared:
-                if other == module and (other, name) not in done:
-                    _fail(done, other, name, message, cause=f"module {importing}")
-        else:
-            problems.append(f"{exercise}/{check}: the grading process {why}")
-            _fail(done, exercise, check, f"the grading process {why} during this check")
-            crashes[exercise] += 1
-        if crashes[exercise] >= CRASHES_PER_EXERCISE:  # e.g. a helper every check calls kills the process
-            for other, name, *_ in declared:
-                if other == exercise and (other, name) not in done:
-                    _fail(done, other, name, f"not run: the grading process crashed in {crashes[exercise]} of "
-                                             f"{exercise}'s checks, so the rest were left out")
-        remaining = [_node_id(options.week, e, c) for e, c, *_ in declared if (e, c) not in done]
-        if not remaining or attempts >= max_attempts:
-            break
-    results = _complete(options.week, declared, done, problems)
+        time.sleep(0.1)
+    proc.wait()
+    _kill_group(proc.pid)
+    reader.join(timeout=5)
+    if stopped == "stopped":
+        raise Stopped()
+    with events:
+        events.seek(0)
+        done, current, provenance = _streamed(_parse_events(events.read()))
+    record = _read_json(result / "status.json")
+    if record.get("sandbox_error"):
+        raise SandboxError(record["sandbox_error"])
+    results = None
+    if (result / "results.json").is_file():
+        try:
+            results, provenance = read_results(result / "results.json")
+        except (OSError, ValueError, KeyError, TypeError):
+            results = None
+    if results is None and not done and stopped is None:
+        raise KitError(f"the {options.week} checks could not run (grading process exit status {proc.returncode}):\n"
+                       f"{log.text()[-3000:].strip()}")
+    status, problems = record.get("status", GRADED), list(record.get("problems", []))
+    if results is None:  # the grading process was stopped: keep what it finished
+        status = TIMEOUT if stopped == "timeout" else CRASHED
+        where = f" during {'/'.join(_check_of(current))}" if current else ""
+        problems.append(f"timed out after {limits.timeout_s:g} s{where}" if stopped == "timeout"
+                        else f"the grading process ended early (exit status {proc.returncode})")
+        results = _complete(options.week, declared, done, problems)
+    else:
+        results = _complete(options.week, declared, {(r.exercise, r.check): r for r in results}, problems)
     if status == GRADED:
         memory_checks = [r.id for r in results if r.output and MEMORY_ERROR.search(r.output)]
         if memory_checks:
             status = OUT_OF_MEMORY
             problems.append(f"ran out of memory (limit {limits.memory_mb} MB) in {', '.join(memory_checks)}")
-    return Graded(status, "; ".join(problems), _tidy(results, private / "sub"), provenance, "\n".join(logs),
-                  {p: t for p, t in plots.items() if p.is_file()}, time.monotonic() - start, attempts)
+    plots = {result / "plots" / Path(str(p.get("file"))).name: str(p.get("title", ""))
+             for p in record.get("plots", []) if p.get("file")}
+    return Graded(status, "; ".join(problems), _tidy(results, work / "sub"), provenance, log.text(),
+                  {p: t for p, t in plots.items() if p.is_file()}, time.monotonic() - start,
+                  int(record.get("attempts", 0)))
+
+
+def _drain_pipe(pipe, log: CappedOutput) -> None:
+    while chunk := pipe.read(1 << 16):
+        log.add(chunk)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _complete(week: str, declared: list, done: dict, problems: list[str]) -> list[CheckResult]:

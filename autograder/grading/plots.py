@@ -1,9 +1,9 @@
-"""Feedback plots made from a student's own code, inside the grading child (never in the batch's process).
+"""Feedback plots made from a student's own code: the code runs in a worker, the drawing here.
 
-Each plot is registered for one exercise and gets the student's module; it is
-time-boxed, and any failure only means the feedback has no plot (the event says
-why). Add a plot by writing ``def plot(student, path, profile) -> str`` (the
-title) and listing it in :data:`PLOTS`.
+Each plot is registered for one exercise and gets the student's module (a
+:class:`~autograder.submission.StudentModule` in a fresh worker); it is time-boxed, and any
+failure only means the feedback has no plot (the event says why). Add a plot by writing
+``def plot(student, worker, path, profile) -> str`` (the title) and listing it in :data:`PLOTS`.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder.failures import describe
+from autograder.probe.client import WorkerClient
 from autograder.spec import exercise_spec, load_spec
 from autograder.submission import Submission
-from autograder.timeout import CheckTimeout, time_limit
+from autograder.timeout import CheckClock
 
 MESH_STEP = 0.02
 """Grid step of the decision-region plot over [-1.1, 1.1]^2 (the course plots at 0.01)."""
 
 
-def spiral_decision_regions(student, path: Path, profile: str) -> str:
-    """Train the student's ``relu_model`` with their ``train`` on their ``make_spiral`` data; draw its regions."""
+def spiral_decision_regions(student, worker: WorkerClient, path: Path, profile: str) -> str:
+    """Train the student's ``relu_model`` with their ``train`` on their ``make_spiral`` data (in the
+    worker); draw its regions here from the scores it gives on a grid."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,14 +32,16 @@ def spiral_decision_regions(student, path: Path, profile: str) -> str:
 
     steps = int(exercise_spec("week1", "spiral").budget(profile).get("steps", 1000))
     X, Y = student.make_spiral()
-    torch.manual_seed(0)
+    if not (isinstance(X, torch.Tensor) and isinstance(Y, torch.Tensor)):
+        raise TypeError("make_spiral() did not give two tensors")
+    worker.module("torch").manual_seed(0)
     model = student.relu_model()
     student.train(model, X, Y, optimizer="adam", steps=steps)
     axis = torch.arange(-1.1, 1.1 + MESH_STEP, MESH_STEP)
     xx, yy = torch.meshgrid(axis, axis, indexing="xy")
-    with torch.no_grad():
-        regions = model(torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)).argmax(dim=1).reshape(xx.shape)
-        accuracy = (model(X).argmax(dim=1) == Y).float().mean().item()
+    grid_scores = model(torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1))
+    regions = grid_scores.argmax(dim=1).reshape(xx.shape)
+    accuracy = (model(X).argmax(dim=1) == Y).float().mean().item()
     fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=80)
     try:
         ax.contourf(xx.numpy(), yy.numpy(), regions.numpy(), alpha=0.3, cmap="brg")
@@ -59,21 +63,28 @@ PLOTS: dict[tuple[str, str], Callable] = {
 """(week, exercise) -> plot function."""
 
 
-def make_plots(week: str, submission_root: Path, out_dir: Path, profile: str, seconds: float) -> list[dict]:
-    """Run every plot registered for ``week``: one event each, ``{"file", "title"}`` or ``{"exercise", "error"}``."""
+def make_plots(week: str, submission_root: Path, out_dir: Path, profile: str, seconds: float, launcher,
+               describe_death) -> list[dict]:
+    """Run every plot registered for ``week``, each with a fresh worker from ``launcher(folder)``: one
+    event each, ``{"file", "title"}`` or ``{"exercise", "error"}``."""
     events = []
     exercises = load_spec().get(week, {})
     for (plot_week, exercise), plot in PLOTS.items():
         if plot_week != week or exercise not in exercises:
             continue
         path = Path(out_dir) / f"{exercise}.png"
-        student_dir = Path(submission_root) / week
+        folder = Path(submission_root) / week
+        client = WorkerClient(lambda: launcher(folder), describe_death)
         try:
-            with time_limit(seconds, f"the {exercise} plot"):
-                module = Submission(submission_root, week, label="plot").load(exercise)
-                title = plot(module, path, profile)
+            with CheckClock(seconds, f"the {exercise} plot").running():
+                module = Submission(client, submission_root, week).load(exercise)
+                title = plot(module, client, path, profile)
             events.append({"exercise": exercise, "file": path.name, "title": title})
-        except (Exception, SystemExit, CheckTimeout) as error:  # a plot is optional: say why there is none
+        except BaseException as error:  # noqa: BLE001 - a plot is optional: say why there is none
+            if isinstance(error, KeyboardInterrupt):
+                raise
             path.unlink(missing_ok=True)
-            events.append({"exercise": exercise, "error": describe(error, student_dir)})
+            events.append({"exercise": exercise, "error": describe(error)})
+        finally:
+            client.close()
     return events

@@ -15,8 +15,11 @@ seeds come from check names, and rows are sorted by student.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
+import secrets
 import shutil
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -119,9 +122,37 @@ def default_jobs(threads: int, memory_mb: int, device: str = "cpu") -> int:
     return jobs
 
 
-def _reusable(existing: StudentOutcome | None, week: Week, source: str) -> bool:
-    """A stored outcome is complete for this week, these checks and this submission."""
+PROVENANCE_FILE = "provenance.json"
+"""Beside ``gradebook.csv``: the class seed and what graded the class, so a regrade can be repeated."""
+
+
+def class_seed(out: Path, requested: int | None) -> int:
+    """The class seed: ``requested``, else the one a previous run on ``out`` recorded, else a fresh random one."""
+    if requested is not None:
+        return requested
+    try:
+        stored = json.loads((Path(out) / PROVENANCE_FILE).read_text(encoding="utf-8")).get("class_seed")
+    except (OSError, ValueError, AttributeError):
+        stored = None
+    return stored if isinstance(stored, int) and stored >= 0 else secrets.randbelow(2**31)
+
+
+def _write_provenance(out: Path, options: GradeOptions) -> None:
+    import torch
+
+    from autograder import __version__
+
+    record = {"week": options.week, "class_seed": options.class_seed, "kit_version": __version__,
+              "torch_version": torch.__version__, "settings": options.record(),
+              "reproduce": f"dlkit grade ... --week {options.week} --class-seed {options.class_seed} --regrade"}
+    write_text_atomically(json.dumps(record, indent=2) + "\n", Path(out) / PROVENANCE_FILE)
+
+
+def _reusable(existing: StudentOutcome | None, week: Week, source: str, seed: int | None = None) -> bool:
+    """A stored outcome is complete for this week, these checks, this submission and this class seed."""
     if existing is None or existing.week != week.name or existing.source_sha256 != source:
+        return False
+    if existing.provenance.get("class_seed") != seed:
         return False
     return [(r.exercise, r.check, r.max_score) for r in existing.results] == \
         [(exercise, check, points) for exercise, check, points, _ in week.declared]
@@ -178,7 +209,8 @@ def grade_student(found: Found, source: str, week: Week, options: BatchOptions, 
     private = private_folder(temp_parent)
     try:
         try:
-            copy = materialize(found, week.name, week.files, week.other_weeks, private / "sub", options.copy_limits)
+            copy = materialize(found, week.name, week.files, week.other_weeks, private / "work" / "sub",
+                               options.copy_limits)
         except InvalidSubmission as error:
             result = _invalid(found, week, source, str(error), options.grade)
         else:
@@ -220,6 +252,10 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
     found = find_submissions(options.submissions, week.name, week.files)
     out = Path(options.out)
     (out / "students").mkdir(parents=True, exist_ok=True)
+    options = dataclasses.replace(options, grade=dataclasses.replace(
+        options.grade, class_seed=class_seed(out, options.grade.class_seed)))
+    _write_provenance(out, options.grade)
+    announce = announce + f", class seed {options.grade.class_seed}" if announce else announce
     outcomes: dict[str, StudentOutcome] = {}
     todo = []
     for entry in found:
@@ -228,7 +264,7 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
         except OSError as error:
             source = f"unreadable: {error}"
         existing = outcome_file.read(out / "students" / entry.student / "results.json")
-        if not options.regrade and _reusable(existing, week, source):
+        if not options.regrade and _reusable(existing, week, source, options.grade.class_seed):
             outcomes[entry.student] = existing
         else:
             todo.append((entry, source))

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 
 from autograder.expect import expect_choice, expect_equal, expect_tensor_like, expect_type, fail
+from autograder.models import local_copy, spec_of, state_of
+from autograder.probe import modules
 
 CHOICES = ("a", "b", "c", "d")
 # sha256 of "dlkit/week1/<NAME>=<letter>", first 16 hex digits: the right letters are not
@@ -47,47 +49,70 @@ def test_softmax_large_inputs(student):
                             "(x.amax(dim, keepdim=True)) before exp: softmax does not change.")
 
 
-def test_softmax_gradcheck(student):
-    x = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
-    output = student.softmax(x, dim=-1)
-    expect_type(output, torch.Tensor, "softmax(x, dim=-1)")
+def test_softmax_gradcheck(student, worker):
+    x = torch.randn(3, 5, dtype=torch.float64)
+    upstream = torch.randn(3, 5, dtype=torch.float64)
+    torch_there = worker.module("torch")
+    x_there = torch_there.Tensor.requires_grad_.keep(x, True)   # a leaf in the worker, to read its .grad
+    output = student.softmax.keep(x_there, dim=-1)
+    if output.kind.get("name") != "Tensor":
+        expect_type(output, torch.Tensor, "softmax(x, dim=-1)")
     if not output.requires_grad:
         fail("softmax(x, dim=-1) gave a tensor with no gradient, expected autograd to reach x",
              hint="use torch operations only: no .item(), .numpy(), .detach() or torch.no_grad().")
-    if not torch.autograd.gradcheck(lambda t: student.softmax(t, dim=-1), (x,), raise_exception=False):
-        fail("softmax's gradient, from autograd through your code, differs from the numerical gradient "
-             "(central differences, float64)",
+    torch_there.sum.keep(torch_there.mul.keep(output, upstream)).backward()
+    gradient = x_there.grad
+    y = torch.softmax(x, dim=-1)
+    expected = y * (upstream - (upstream * y).sum(dim=-1, keepdim=True))   # softmax's vector-Jacobian product
+    if not isinstance(gradient, torch.Tensor) or not torch.allclose(gradient, expected, atol=1e-10, rtol=1e-8):
+        fail("softmax's gradient, from autograd through your code, differs from softmax's true gradient "
+             "(float64)",
              hint="avoid in-place changes of x and of tensors autograd needs (write y = x - m, not x -= m).")
 
 
 # --- collapse_linear -------------------------------------------------------------------------
 
-def test_collapse_linear(student):
+def test_collapse_linear(student, worker):
     n_layers = int(torch.randint(2, 5, ()).item())
     sizes = [int(n) for n in torch.randint(2, 9, (n_layers + 1,))]
     model = nn.Sequential(*(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])))
     before = {k: v.clone() for k, v in model.state_dict().items()}
     shown = " -> ".join(f"Linear({a}, {b})" for a, b in zip(sizes, sizes[1:]))
     what = f"collapse_linear({shown})"
-    single = student.collapse_linear(model)
-    expect_type(single, nn.Linear, what, hint="return an nn.Linear with the combined weight and bias.")
-    expect_equal((single.in_features, single.out_features), (sizes[0], sizes[-1]),
-                 f"{what} (in_features, out_features)")
+    remote = worker.build(model)
+    single = student.collapse_linear(remote)
+    spec = spec_of(single, what, hint="return an nn.Linear with the combined weight and bias.")
+    if modules.layer_class(spec) is not nn.Linear:
+        fail(f"{what} gave a {modules.short_class(spec)}, expected an nn.Linear",
+             hint="return an nn.Linear with the combined weight and bias.")
+    layer = local_copy(single, what)
+    expect_equal((layer.in_features, layer.out_features), (sizes[0], sizes[-1]), f"{what} (in_features, out_features)")
     x = torch.randn(10, sizes[0])
     with torch.no_grad():
-        expected, actual = model(x), single(x)
+        expected, actual = model(x), layer(x)
     expect_tensor_like(actual, expected, f"{what} applied to x", atol=1e-5, rtol=1e-4,
                        hint="W2 (W1 x + b1) + b2 = (W2 @ W1) x + (W2 @ b1 + b2): the later layer's weight "
                             "multiplies from the left.")
-    for name, value in model.state_dict().items():
-        if not torch.equal(value, before[name]):
+    after = state_of(remote)
+    for name, value in before.items():
+        if not torch.equal(after[name], value):
             fail(f"{what} changed the model's {name}, expected the model left as it was",
                  hint="build a new nn.Linear and copy the combined weight and bias into it.")
 
 
 # --- gradient_norms --------------------------------------------------------------------------
 
-def test_gradient_norms_per_layer(student):
+def _expect_documented_norms(norms: list, expected: list[float], call: str) -> None:
+    """The norms are those of the experiment the docstring describes, layer by layer."""
+    for i, (got, want) in enumerate(zip(norms, expected)):
+        if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-12):
+            fail(f"{call}[{i}] was {got:.6g}, expected {want:.6g}, the norm the docstring's experiment gives for "
+                 f"layer {i + 1}",
+                 hint="follow the docstring step by step: torch.manual_seed(seed) first, each layer's He "
+                      "initialisation and zero bias right after creating it, then one torch.randn(64, 32) batch.")
+
+
+def test_gradient_norms_per_layer(student, reference):
     norms = student.gradient_norms(4, "relu", seed=1)
     expect_type(norms, list, "gradient_norms(4, 'relu', seed=1)")
     expect_equal(len(norms), 4, "len(gradient_norms(4, 'relu', seed=1))", hint="one norm per Linear layer.")
@@ -104,19 +129,20 @@ def test_gradient_norms_per_layer(student):
     if student.gradient_norms(4, "relu", seed=2) == norms:
         fail("gradient_norms gave the same norms for seeds 1 and 2, expected different ones",
              hint="seed with the seed argument: torch.manual_seed(seed).")
+    _expect_documented_norms(norms, reference.gradient_norms(4, "relu", seed=1), "gradient_norms(4, 'relu', seed=1)")
 
 
-def test_gradient_norms_sigmoid_vs_relu(student, exercise, profile):
+def test_gradient_norms_sigmoid_vs_relu(student, reference, exercise, profile):
     sigmoid_max = exercise.threshold("sigmoid_first_over_last", profile)
     relu_min = exercise.threshold("relu_first_over_last", profile)
     seed = int(torch.randint(0, 10_000, ()).item())
     for activation in ("sigmoid", "relu"):
+        call = f"gradient_norms(10, {activation!r}, seed={seed})"
         norms = student.gradient_norms(10, activation, seed=seed)
-        expect_type(norms, list, f"gradient_norms(10, {activation!r}, seed={seed})")
-        expect_equal(len(norms), 10, f"len(gradient_norms(10, {activation!r}, seed={seed}))")
+        expect_type(norms, list, call)
+        expect_equal(len(norms), 10, f"len({call})")
         ratio = norms[0] / norms[-1]
-        what = (f"gradient_norms(10, {activation!r}, seed={seed}): the first layer's gradient norm "
-                "over the last layer's")
+        what = f"{call}: the first layer's gradient norm over the last layer's"
         order_hint = "return the norms first layer first; build the network as the docstring says."
         if activation == "sigmoid" and not ratio <= sigmoid_max:
             fail(f"{what} was {ratio:.3g}, expected at most {sigmoid_max:.3g} (sigmoid gradients vanish "
@@ -125,6 +151,7 @@ def test_gradient_norms_sigmoid_vs_relu(student, exercise, profile):
             fail(f"{what} was {ratio:.3g}, expected at least {relu_min:.3g}",
                  hint="with He initialisation (kaiming_normal_) and zero biases, a ReLU network keeps its "
                       "gradients' scale; " + order_hint)
+        _expect_documented_norms(norms, reference.gradient_norms(10, activation, seed=seed), call)
 
 
 # --- multiple choice -------------------------------------------------------------------------

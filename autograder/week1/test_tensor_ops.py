@@ -63,9 +63,12 @@ def test_normal_samples_reproducible(student):
         fail("normal_samples gave the same samples for seeds 7 and 8, expected different ones")
 
 
-def test_normal_samples_leave_global_rng_alone(student):
-    state = torch.get_rng_state()
+def test_normal_samples_leave_global_rng_alone(student, worker):
+    torch_there = worker.module("torch")
+    seed = int(torch.randint(0, 2**31 - 1, ()).item())
+    torch_there.manual_seed(seed)
     student.normal_samples(10, seed=3)
-    if not torch.equal(state, torch.get_rng_state()):
+    after = torch_there.randn(8)   # the global generator's next draws, in the worker
+    if not torch.equal(after, torch.randn(8, generator=torch.Generator().manual_seed(seed))):
         fail("normal_samples changed PyTorch's global random state, expected it to leave it alone",
              hint="torch.manual_seed reseeds everyone's random numbers; use a torch.Generator instead.")

@@ -13,6 +13,7 @@ accuracy with the kit's own loop, on uint8 tensors batched by ``autograder.batch
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 
 import numpy as np
@@ -26,10 +27,13 @@ from autograder.acceleration import training_precision
 from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, TensorBatches
 from autograder.data import CIFAR10_CLASSES
 from autograder.expect import (
-    call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_shape,
+    call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model, expect_shape,
     expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
 from autograder.learning import cifar10_subset, measure_accuracy
+from autograder.models import gradients, load_strictly, spec_of, state_of
+from autograder.probe import modules
+from autograder.probe.client import Remote, StudentRaised
 
 NAMES = ("Net", "train_transform", "test_transform", "train", "evaluate", "per_class_accuracy")
 NET_PARAMETERS = 62006
@@ -47,16 +51,32 @@ def _as_float(value, what: str) -> float:
     return float(value)
 
 
-def _net(student, submission, device) -> nn.Module:
-    return expect_type(call_student(submission, "Net()", student.Net), nn.Module, "Net()").to(device)
+def _net(student, device) -> Remote:
+    """The student's ``Net()`` in the worker, on ``device``."""
+    model = expect_model(call_student("Net()", student.Net), "Net()")
+    return call_student("Net()", model.to, device)
+
+
+def _random_data(n: int, seed: int, classes: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, classes, (n,), generator=generator)
+    return images, labels
 
 
 def _random_batches(n: int, batch_size: int, seed: int, device, classes: int = 10) -> TensorBatches:
     """Random 3x32x32 uint8 images with random labels below ``classes``, normalised as the course's CIFAR-10."""
-    generator = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
-    labels = torch.randint(0, classes, (n,), generator=generator)
-    return TensorBatches(images, labels, batch_size, CIFAR10_MEAN, CIFAR10_STD, device=device)
+    return TensorBatches(*_random_data(n, seed, classes), batch_size, CIFAR10_MEAN, CIFAR10_STD, device=device)
+
+
+def _batches_there(worker, images: torch.Tensor, labels: torch.Tensor, batch_size: int, device) -> Remote:
+    """``TensorBatches(images, labels, ...)`` made in the worker: the loader a student's loop gets."""
+    loader = worker.module("autograder.batches").TensorBatches
+    return loader(images, labels, batch_size, CIFAR10_MEAN, CIFAR10_STD, device=str(device))
+
+
+def _random_batches_there(worker, n: int, batch_size: int, seed: int, device, classes: int = 10) -> Remote:
+    return _batches_there(worker, *_random_data(n, seed, classes), batch_size, device)
 
 
 def _small_classifier() -> nn.Module:
@@ -64,40 +84,26 @@ def _small_classifier() -> nn.Module:
     return nn.Sequential(nn.Conv2d(3, 4, 5, stride=3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 10 * 10, 10))
 
 
-class _Recorder(nn.Module):
-    """A linear logit model with dropout that records how it was run: (training, grad enabled)."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(3 * 32 * 32, 10)
-        self.dropout = nn.Dropout(0.5)
-        self.modes: list[tuple[bool, bool]] = []
-
-    def forward(self, x):
-        self.modes.append((self.training, torch.is_grad_enabled()))
-        return self.linear(self.dropout(x.flatten(1)))
+def _random_image(seed: int) -> np.ndarray:
+    """A 32x32 RGB image, (32, 32, 3) uint8, as a PIL image would hold it."""
+    return np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)
 
 
-def _random_image(seed: int) -> Image.Image:
-    pixels = np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    return Image.fromarray(pixels)
+def _image_there(worker, pixels: np.ndarray) -> Remote:
+    """The PIL image of ``pixels``, made in the worker (what a transform is applied to)."""
+    return worker.module("PIL.Image").fromarray(pixels)
 
 
-def _normalizations(transform) -> list[transforms.Normalize]:
-    """Every ``Normalize`` inside ``transform`` (a Compose, nn.Sequential or a single transform)."""
-    if isinstance(transform, transforms.Normalize):
-        return [transform]
-    inner = getattr(transform, "transforms", None)
-    if inner is None and isinstance(transform, nn.Module):
-        inner = list(transform.children())
-    return [n for t in (inner or []) for n in _normalizations(t)]
+def _normalizations(spec: dict) -> list[dict]:
+    """Every ``Normalize`` inside a described transform (a Compose, nn.Sequential or a single transform)."""
+    own = [spec] if spec["class"] == "Normalize" and spec["module"].startswith("torchvision.") else []
+    return own + [n for child in spec["children"] for n in _normalizations(child)]
 
 
-def _constants(normalize: transforms.Normalize) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def _constants(normalize: dict) -> tuple[tuple[float, ...], tuple[float, ...]]:
     def as_tuple(values):
-        values = torch.as_tensor(values, dtype=torch.float64).flatten().tolist()
         return tuple(round(v, 6) for v in (values * 3 if len(values) == 1 else values))
-    return as_tuple(normalize.mean), as_tuple(normalize.std)
+    return as_tuple(normalize["args"]["mean"]), as_tuple(normalize["args"]["std"])
 
 
 def _same_parameters(a: nn.Module, b: nn.Module) -> bool:
@@ -131,36 +137,51 @@ def describe_budget(budget: dict) -> str:
             f"(batch {budget['batch_size']}, Adam lr {budget['lr']}), tested on {budget['test_images']:,} images")
 
 
-def train_and_test(module, budget: dict, device, root=None) -> float:
-    """Train a fresh ``Net`` from ``module`` with its ``train`` under ``budget``; return its test
-    accuracy measured by :func:`measure_accuracy`. Seeded by ``budget["seed"]`` alone.
+def train_and_test(worker, module, reference, budget: dict, device, root=None) -> float:
+    """Train a fresh ``Net`` from ``module`` with its ``train`` under ``budget``; return the test
+    accuracy, measured by :func:`measure_accuracy`, of the trained weights in ``reference``'s ``Net``.
+    Seeded by ``budget["seed"]`` alone.
+
+    With ``worker``, ``module`` is the student's module in it: the training runs there, the weights
+    come back here. With ``worker=None`` it is a module of this process (the reference, for calibration).
     """
     seed = budget["seed"]
     train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
     test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
-    torch.manual_seed(seed)
-    model = module.Net().to(device)
-    batches = TensorBatches(train_x, train_y, budget["batch_size"], CIFAR10_MEAN, CIFAR10_STD,
-                            shuffle=True, seed=seed, device=device)
-    module.train(model, batches, budget["epochs"], device, budget["lr"])
+    if worker is None:
+        torch.manual_seed(seed)
+        model = module.Net().to(device)
+        batches = TensorBatches(train_x, train_y, budget["batch_size"], CIFAR10_MEAN, CIFAR10_STD,
+                                shuffle=True, seed=seed, device=device)
+        module.train(model, batches, budget["epochs"], device, budget["lr"])
+        trained = model
+    else:
+        worker.module("torch").manual_seed(seed)
+        model = _net(module, device)
+        loader = worker.module("autograder.batches").TensorBatches
+        batches = loader(train_x, train_y, budget["batch_size"], CIFAR10_MEAN, CIFAR10_STD, shuffle=True, seed=seed,
+                         device=str(device))
+        module.train(model, batches, budget["epochs"], device, budget["lr"])
+        trained = load_strictly(reference.Net().to(device), state_of(model), "your Net")
     test = TensorBatches(test_x, test_y, budget["test_batch_size"], CIFAR10_MEAN, CIFAR10_STD, device=device)
-    return measure_accuracy(model, test)
+    return measure_accuracy(trained, test)
 
 
 # ---------------------------------------------------------------- checks
 
 
 def test_names(student):
-    missing = [name for name in NAMES if not callable(getattr(student, name, None))]
+    found = {name: student.get(name) for name in NAMES}
+    missing = [name for name, value in found.items() if not (isinstance(value, Remote) and value.kind.get("callable"))]
     if missing:
         fail(f"cifar10.py does not define {', '.join(missing)}; expected all of {', '.join(NAMES)}",
              "keep the names and signatures of the released file.")
 
 
-def test_net_logits(student, submission, device):
-    model = _net(student, submission, device)
+def test_net_logits(student, device):
+    model = _net(student, device)
     what = "Net() on a (5, 3, 32, 32) batch"
-    out = expect_tensor(call_student(submission, what, model, torch.randn(5, 3, 32, 32, device=device)), what)
+    out = expect_tensor(call_student(what, model, torch.randn(5, 3, 32, 32, device=device)), what)
     expect_dtype(out, torch.float32, what)
     expect_shape(out, (5, 10), what)
     sums = out.detach().double().exp().sum(dim=1)
@@ -170,30 +191,29 @@ def test_net_logits(student, submission, device):
              "end with fc3 and no softmax: CrossEntropyLoss applies log_softmax itself.")
 
 
-def test_net_parameters_match_course(student, submission, reference, device):
-    mine = _net(student, submission, device)
+def test_net_parameters_match_course(student, reference, device):
+    got = modules.parameter_shapes(spec_of(_net(student, device), "Net()"))
     expected = {key: tuple(p.shape) for key, p in reference.Net().named_parameters()}
-    got = {key: tuple(p.shape) for key, p in mine.named_parameters()}
     if set(got) != set(expected):
         fail(f"Net() has parameters {sorted(got)}, expected {sorted(expected)}",
              "use the tutorial's layer names: conv1, pool, conv2, fc1, fc2, fc3.")
     for key, shape in expected.items():
         expect_equal(got[key], shape, f"the shape of Net()'s {key}")
-    expect_equal(sum(p.numel() for p in mine.parameters()), NET_PARAMETERS, "the number of parameters of Net()")
+    expect_equal(sum(math.prod(shape) for shape in got.values()), NET_PARAMETERS, "the number of parameters of Net()")
 
 
-def test_net_matches_reference(student, submission, reference, device):
+def test_net_matches_reference(student, reference, device):
     reference_model = reference.Net().to(device)
-    mine = _net(student, submission, device)
+    mine = _net(student, device)
     try:
         mine.load_state_dict(reference_model.state_dict())
-    except RuntimeError as error:
-        details = "; ".join(line.strip() for line in str(error).splitlines()[1:] if line.strip())
-        fail(f"loading the reference's weights into Net() failed: {details or error}",
+    except StudentRaised as error:
+        details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
+        fail(f"loading the reference's weights into Net() failed: {details or error.message}",
              "keep the tutorial's layer names and sizes.")
     x = torch.randn(6, 3, 32, 32, device=device)
     call = "Net() with the reference's weights, on a (6, 3, 32, 32) batch"
-    out = call_student(submission, call, mine, x)
+    out = call_student(call, mine, x)
     with torch.no_grad():
         expected = reference_model(x)
     if isinstance(out, torch.Tensor) and out.shape == expected.shape and out.dtype == expected.dtype:
@@ -205,26 +225,40 @@ def test_net_matches_reference(student, submission, reference, device):
     expect_tensor_like(out, expected, call, atol=1e-5, rtol=1e-4)
 
 
-def test_gradients_reach_every_parameter(student, submission, device):
-    model = _net(student, submission, device)
-    out = call_student(submission, "Net()", model, torch.randn(16, 3, 32, 32, device=device))
-    F.cross_entropy(out, torch.randint(0, 10, (16,), device=device)).backward()
-    expect_gradients_reach(model, "Net()")
+def test_gradients_reach_every_parameter(student, worker, reference, device):
+    model = _net(student, device)
+    x, labels = torch.randn(16, 3, 32, 32, device=device), torch.randint(0, 10, (16,), device=device)
+    got = gradients(worker, model, x, labels, "cross_entropy", "Net()")
+    expect_gradients_reach(got, "Net()")
+    mirror = load_strictly(reference.Net().to(device), state_of(model), "Net()")
+    F.cross_entropy(mirror(x), labels).backward()
+    for name, parameter in mirror.named_parameters():
+        mine = got.get(name)
+        if mine is not None and not torch.allclose(mine.to(device), parameter.grad, atol=1e-6, rtol=1e-4):
+            fail(f"after loss.backward(), Net()'s gradient for {name} differs from the course's Net's for the same "
+                 "weights and input", "is every layer used in forward() as the course's Net uses it?")
 
 
-def test_train_transform_follows_course(student, submission):
+def test_train_transform_follows_course(student, worker):
     course = transforms.Compose([transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)])
-    image = _random_image(0)
-    transform = call_student(submission, "train_transform()", student.train_transform)
-    out = call_student(submission, "train_transform()(image)", transform, image)
-    expect_tensor_like(out, course(image), "train_transform() applied to a 32x32 RGB PIL image", atol=1e-6,
-                       hint="ToTensor() then Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).")
+    pixels = _random_image(0)
+    transform = call_student("train_transform()", student.train_transform)
+    out = call_student("train_transform()(image)", transform, _image_there(worker, pixels))
+    expect_tensor_like(out, course(Image.fromarray(pixels)), "train_transform() applied to a 32x32 RGB PIL image",
+                       atol=1e-6, hint="ToTensor() then Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).")
 
 
-def test_test_normalisation_matches_training(student, submission):
-    train_t = call_student(submission, "train_transform()", student.train_transform)
-    test_t = call_student(submission, "test_transform()", student.test_transform)
-    train_n, test_n = _normalizations(train_t), _normalizations(test_t)
+def _described(transform, what: str) -> dict:
+    if not isinstance(transform, Remote):
+        fail(f"{what} gave {transform!r}, expected a transform (transforms.Compose([...]))")
+    return transform.describe("transform")
+
+
+def test_test_normalisation_matches_training(student, worker):
+    train_t = call_student("train_transform()", student.train_transform)
+    test_t = call_student("test_transform()", student.test_transform)
+    train_n = _normalizations(_described(train_t, "train_transform()"))
+    test_n = _normalizations(_described(test_t, "test_transform()"))
     hint = "normalise test images with the same Normalize(mean, std) as training images."
     if train_n and not test_n:
         fail("test_transform() has no Normalize, but train_transform() normalises with mean "
@@ -235,22 +269,21 @@ def test_test_normalisation_matches_training(student, submission):
         fail(f"test_transform() normalises with mean {test_mean}, std {test_std}, but train_transform() with "
              f"mean {train_mean}, std {train_std}: the model would see test images on a different scale than "
              "it was trained on", hint)
-    image = _random_image(1)
-    out = expect_tensor(call_student(submission, "test_transform()(image)", test_t, image), "test_transform()(image)")
-    if not torch.equal(out, call_student(submission, "test_transform()(image)", test_t, image)):
+    image = _image_there(worker, _random_image(1))
+    out = expect_tensor(call_student("test_transform()(image)", test_t, image), "test_transform()(image)")
+    if not torch.equal(out, call_student("test_transform()(image)", test_t, image)):
         fail("test_transform() gave different results for the same image, expected a deterministic transform",
              "keep random augmentation out of the test transform.")
     if not train_n:
-        torch.manual_seed(0)
-        train_out = expect_tensor(call_student(submission, "train_transform()(image)", train_t, image),
-                                  "train_transform()(image)")
+        worker.module("torch").manual_seed(0)
+        train_out = expect_tensor(call_student("train_transform()(image)", train_t, image), "train_transform()(image)")
         if train_out.shape == out.shape and not torch.allclose(train_out, out, atol=1e-6):
             fail(f"test_transform() and train_transform() turn the same image into different values "
                  f"(means {out.mean().item():.4g} and {train_out.mean().item():.4g}), expected the same scaling",
                  hint)
 
 
-def test_train_matches_reference(student, submission, device):
+def test_train_matches_reference(student, worker, device):
     torch.manual_seed(0)
     initial = _small_classifier().to(device)
     epochs, lr = 2, 2e-3                 # not the default lr: the argument must be used
@@ -260,9 +293,9 @@ def test_train_matches_reference(student, submission, device):
         losses = _kit_train(twin, _random_batches(96, 32, 3, device), epochs, lr, **mistake)
         return losses, twin
 
-    model = copy.deepcopy(initial)
+    there = worker.build(initial)
     call = f"train(model, loader, epochs={epochs}, device, lr={lr})"
-    result = call_student(submission, call, student.train, model, _random_batches(96, 32, 3, device), epochs, device,
+    result = call_student(call, student.train, there, _random_batches_there(worker, 96, 32, 3, device), epochs, device,
                           lr)
     if isinstance(result, torch.Tensor):
         result = result.tolist()
@@ -270,6 +303,8 @@ def test_train_matches_reference(student, submission, device):
     if len(result) != epochs:
         fail(f"{call} returned {len(result)} losses, expected {epochs}, one mean loss per epoch")
     losses = [_as_float(value, f"{call}[{i}]") for i, value in enumerate(result)]
+    model = copy.deepcopy(initial)
+    model.load_state_dict(state_of(there))
     expected_losses, expected_model = run()
     if not _same_parameters(model, expected_model):
         if _same_parameters(model, initial):
@@ -294,12 +329,12 @@ def test_train_matches_reference(student, submission, device):
                  "batch losses", "collect loss.item() for every batch and return one mean per epoch.")
 
 
-def test_evaluate_accuracy(student, submission, device):
+def test_evaluate_accuracy(student, worker, device):
     torch.manual_seed(1)
     model = _small_classifier().to(device)
     call = "evaluate(model, loader, device)"
-    accuracy = _as_float(call_student(submission, call, student.evaluate, model, _random_batches(150, 64, 4, device),
-                                      device), call)
+    accuracy = _as_float(call_student(call, student.evaluate, worker.build(model),
+                                      _random_batches_there(worker, 150, 64, 4, device), device), call)
     expected = measure_accuracy(model, _random_batches(150, 64, 4, device))
     if abs(accuracy - 100 * expected) < 1e-6 and expected > 0:
         fail(f"{call} gave {accuracy:.4g}, a percentage; expected a fraction in [0, 1]: {expected:.4g}")
@@ -309,30 +344,57 @@ def test_evaluate_accuracy(student, submission, device):
              "count output.argmax(dim=1) == labels over every batch and divide by the number of images.")
 
 
-def test_evaluate_eval_mode_without_gradients(student, submission, device):
-    recorder = _Recorder().to(device)
+def _instrument(worker, kind: str, device, **kwargs) -> tuple[Remote, nn.Linear]:
+    """A kit model (:mod:`autograder.probe.instruments`) giving logits, in the worker; and here the
+    linear layer with its weights (what it computes when nothing marks it)."""
+    linear = nn.Linear(3 * 32 * 32, 10).to(device)
+    made = getattr(worker.module("autograder.probe.instruments"), kind)(3 * 32 * 32, log_probabilities=False, **kwargs)
+    made.linear.load_state_dict(linear.state_dict())
+    return made.to(str(device)), linear
+
+
+def _own_predictions(linear: nn.Linear, n: int, seed: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random images labelled with what ``linear`` predicts for them: a correct test loop scores exactly 1.0."""
+    images, _ = _random_data(n, seed)
+    with torch.no_grad():
+        (x, _), = TensorBatches(images, torch.zeros(n, dtype=torch.int64), n, CIFAR10_MEAN, CIFAR10_STD, device=device)
+        labels = linear(x.flatten(1)).argmax(dim=1).cpu()
+    return images, labels
+
+
+def test_evaluate_eval_mode_without_gradients(student, worker, device):
+    call = "evaluate(model, loader, device)"
+    recorder, linear = _instrument(worker, "InputRecorder", device, dropout=0.5)
     recorder.train()
-    call_student(submission, "evaluate(model, loader, device)", student.evaluate, recorder,
-          _random_batches(64, 32, 5, device), device)
-    if not recorder.modes:
-        fail("evaluate(model, loader, device) never ran the model, expected one forward pass per batch")
-    if any(training for training, _ in recorder.modes):
-        fail("evaluate(model, loader, device) ran the model in training mode: dropout stays active and batch "
-             "norm keeps updating its statistics", "call model.eval() before the test loop.")
-    if any(grad for _, grad in recorder.modes):
-        fail("evaluate(model, loader, device) ran the model with gradient tracking on: every batch builds an "
-             "autograd graph that is never used", "put the test loop inside `with torch.no_grad():`.")
+    accuracy = _as_float(call_student(call, student.evaluate, recorder,
+                                      _batches_there(worker, *_own_predictions(linear, 64, 5, device), 32, device),
+                                      device), call)
+    if not recorder.seen:
+        fail(f"{call} never ran the model, expected one forward pass per batch")
+    if accuracy != 1.0:
+        fail(f"{call} ran the model in training mode: dropout stays active and batch norm keeps updating its "
+             f"statistics (accuracy {accuracy:.4g} on images it classifies perfectly in eval mode)",
+             "call model.eval() before the test loop.")
+    shift = torch.zeros(10, device=device)
+    shift[0] = 50.0  # while autograd records, every image is "class 0"
+    marker, linear = _instrument(worker, "GradModeMarker", device, shift=shift)
+    accuracy = _as_float(call_student(call, student.evaluate, marker,
+                                      _batches_there(worker, *_own_predictions(linear, 64, 6, device), 32, device),
+                                      device), call)
+    if accuracy != 1.0:
+        fail(f"{call} ran the model with gradient tracking on: every batch builds an autograd graph that is never "
+             "used", "put the test loop inside `with torch.no_grad():`.")
 
 
-def test_per_class_accuracy(student, submission, device):
+def test_per_class_accuracy(student, worker, device):
     torch.manual_seed(2)
     model = _small_classifier().to(device)
     with torch.no_grad():
         model[-1].bias.zero_()
     call = "per_class_accuracy(model, loader, device)"
     # Labels 0..8 only: 'truck' has no images and must be reported as 0.0.
-    result = call_student(submission, call, student.per_class_accuracy, model,
-                   _random_batches(400, 64, 6, device, classes=9), device)
+    result = call_student(call, student.per_class_accuracy, worker.build(model),
+                          _random_batches_there(worker, 400, 64, 6, device, classes=9), device)
     result = expect_type(result, dict, call)
     if list(result) != list(CIFAR10_CLASSES):
         fail(f"{call} gave keys {list(result)}, expected CIFAR-10's class names in label order: "
@@ -353,10 +415,11 @@ def test_per_class_accuracy(student, submission, device):
                  "for each class: correct predictions among that class's images / that class's images.")
 
 
-def test_net_accuracy(student, submission, exercise, profile, device, data_root):
+def test_net_accuracy(student, worker, reference, exercise, profile, device, data_root):
     expect_written(student, "Net", "train")
     budget = exercise.budget(profile)
     threshold = exercise.threshold("net_accuracy", profile)
     with training_precision(device, profile):
-        accuracy = call_student(submission, "training your Net", train_and_test, student, budget, device, data_root)
+        accuracy = call_student("training your Net", train_and_test, worker, student, reference, budget, device,
+                                data_root)
     expect_at_least(accuracy, threshold, f"the test accuracy of your Net after {describe_budget(budget)},")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import numbers
 
 import torch
@@ -25,9 +26,12 @@ from autograder.acceleration import training_precision
 from autograder.batches import MNIST_MEAN, MNIST_STD, TensorBatches, subset
 from autograder.data import mnist_tensors
 from autograder.expect import (
-    call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach,
+    call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model,
     expect_shape, expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
+from autograder.models import gradients, load_strictly, spec_of, state_of
+from autograder.probe import modules
+from autograder.probe.client import Remote, StudentRaised
 
 NAMES = ("FC2Layer", "CNN", "count_parameters", "permute_pixels", "train_epoch", "evaluate")
 COURSE_FC = (784, 8, 10)        # FC2Layer(input_size, n_hidden, output_size)
@@ -44,18 +48,19 @@ def _signature(name: str, args: tuple) -> str:
     return f"{name}({', '.join(map(str, args))})"
 
 
-def _build(student, submission, name: str, args: tuple, device) -> nn.Module:
+def _build(student, name: str, args: tuple, device) -> Remote:
+    """The student's ``name(*args)``, in the worker, on ``device``."""
     what = _signature(name, args)
-    model = expect_type(call_student(submission, what, getattr(student, name), *args), nn.Module, what)
-    return model.to(device)
+    model = expect_model(call_student(what, getattr(student, name), *args), what)
+    return call_student(what, model.to, device)
 
 
-def _load_reference_weights(model: nn.Module, reference_model: nn.Module, what: str) -> None:
+def _load_reference_weights(model: Remote, reference_model: nn.Module, what: str) -> None:
     try:
         model.load_state_dict(reference_model.state_dict())
-    except RuntimeError as error:
-        details = "; ".join(line.strip() for line in str(error).splitlines()[1:] if line.strip())
-        fail(f"loading the reference's weights into {what} failed: {details or error}",
+    except StudentRaised as error:
+        details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
+        fail(f"loading the reference's weights into {what} failed: {details or error.message}",
              "keep the course's layer names and sizes, so that the course's state_dict loads into your model.")
 
 
@@ -83,32 +88,40 @@ def _as_float(value, what: str) -> float:
     return float(value)
 
 
-def _random_batches(n: int, batch_size: int, seed: int, device) -> TensorBatches:
-    """Random 28x28 uint8 images with random labels, normalised as MNIST, in a fixed order."""
+def _random_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random 28x28 uint8 images with random labels."""
     generator = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=generator)
     labels = torch.randint(0, 10, (n,), generator=generator)
-    return TensorBatches(images, labels, batch_size, MNIST_MEAN, MNIST_STD, device=device)
+    return images, labels
+
+
+def _random_batches(n: int, batch_size: int, seed: int, device) -> TensorBatches:
+    """Random images and labels, normalised as MNIST, in a fixed order (here)."""
+    return TensorBatches(*_random_data(n, seed), batch_size, MNIST_MEAN, MNIST_STD, device=device)
+
+
+def _batches_there(worker, images: torch.Tensor, labels: torch.Tensor, batch_size: int, device, **options) -> Remote:
+    """The same batches as ``TensorBatches(images, labels, ...)`` here, made in the worker (the loader a loop gets)."""
+    loader = worker.module("autograder.batches").TensorBatches
+    return loader(images, labels, batch_size, MNIST_MEAN, MNIST_STD, device=str(device), **options)
+
+
+def _random_batches_there(worker, n: int, batch_size: int, seed: int, device) -> Remote:
+    return _batches_there(worker, *_random_data(n, seed), batch_size, device)
 
 
 def _small_classifier() -> nn.Module:
     return nn.Sequential(nn.Flatten(), nn.Linear(PIXELS, 32), nn.ReLU(), nn.Linear(32, 10), nn.LogSoftmax(dim=1))
 
 
-class _Recorder(nn.Module):
-    """A linear classifier on the pixels that keeps what it was given and how it was run."""
-
-    def __init__(self, dropout: float = 0.0):
-        super().__init__()
-        self.linear = nn.Linear(PIXELS, 10)
-        self.dropout = nn.Dropout(dropout)
-        self.seen: list[torch.Tensor] = []
-        self.modes: list[tuple[bool, bool]] = []     # (training, grad enabled) per forward call
-
-    def forward(self, x):
-        self.seen.append(x.detach().to("cpu", copy=True))
-        self.modes.append((self.training, torch.is_grad_enabled()))
-        return F.log_softmax(self.linear(self.dropout(x.reshape(x.shape[0], -1))), dim=1)
+def _instrument(worker, kind: str, device, **kwargs) -> tuple[Remote, nn.Linear]:
+    """A kit model from :mod:`autograder.probe.instruments` in the worker, and here the linear layer
+    holding the same weights (what the model computes when nothing marks it)."""
+    linear = nn.Linear(PIXELS, 10).to(device)
+    made = getattr(worker.module("autograder.probe.instruments"), kind)(PIXELS, **kwargs)
+    made.linear.load_state_dict(linear.state_dict())
+    return made.to(str(device)), linear
 
 
 def _kit_permute(images: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
@@ -165,10 +178,14 @@ def describe_budget(budget: dict) -> str:
             f"SGD lr {budget['lr']} momentum {budget['momentum']}), tested on {budget['test_images']:,} images")
 
 
-def train_and_test(module, kind: str, permuted: bool, budget: dict, device, root=None) -> float:
+def train_and_test(worker, module, reference, kind: str, permuted: bool, budget: dict, device, root=None) -> float:
     """Train a fresh ``FC2Layer`` (``kind="fc"``) or ``CNN`` (``"cnn"``) from ``module`` with its
-    ``train_epoch`` under ``budget``, with or without the budget's pixel permutation; return its
-    test accuracy measured by :func:`measure_accuracy`. Seeded by ``budget["seed"]`` alone.
+    ``train_epoch`` under ``budget``, with or without the budget's pixel permutation, in the worker;
+    load the trained weights into ``reference``'s architecture here and return its test accuracy,
+    measured by :func:`measure_accuracy`. Seeded by ``budget["seed"]`` alone.
+
+    ``worker`` is the worker holding ``module`` (a student's module); ``module`` may also be a module
+    of this process (the reference, for calibration), with ``worker=None``.
     """
     available = mnist_tensors(True, root)[0].shape[0]
     if available < budget.get("require_train_images", 0):
@@ -179,29 +196,42 @@ def train_and_test(module, kind: str, permuted: bool, budget: dict, device, root
     train_x, train_y = _split(True, budget["train_images"], budget.get("train_pool", 0), seed, root)
     test_x, test_y = _split(False, budget["test_images"], 0, seed, root)
     perm = budget_perm(budget).to(device) if permuted else None
-    torch.manual_seed(seed)
-    model = (module.FC2Layer(*COURSE_FC) if kind == "fc" else module.CNN(*COURSE_CNN)).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=budget["lr"], momentum=budget["momentum"])
-    batches = TensorBatches(train_x, train_y, budget["batch_size"], MNIST_MEAN, MNIST_STD,
-                            shuffle=True, seed=seed, device=device)
-    for _ in range(budget["epochs"]):
-        module.train_epoch(model, batches, optimizer, device, perm)
+    name, args = ("FC2Layer", COURSE_FC) if kind == "fc" else ("CNN", COURSE_CNN)
+    if worker is None:  # this process's own module: the reference, trained as the student's would be
+        torch.manual_seed(seed)
+        model = getattr(module, name)(*args).to(device)
+        optimizer = torch.optim.SGD(model.parameters(), lr=budget["lr"], momentum=budget["momentum"])
+        batches = TensorBatches(train_x, train_y, budget["batch_size"], MNIST_MEAN, MNIST_STD,
+                                shuffle=True, seed=seed, device=device)
+        for _ in range(budget["epochs"]):
+            module.train_epoch(model, batches, optimizer, device, perm)
+        trained = model
+    else:
+        torch_there = worker.module("torch")
+        torch_there.manual_seed(seed)
+        model = _build(module, name, args, device)
+        optimizer = torch_there.optim.SGD(model.parameters(), lr=budget["lr"], momentum=budget["momentum"])
+        batches = _batches_there(worker, train_x, train_y, budget["batch_size"], device, shuffle=True, seed=seed)
+        for _ in range(budget["epochs"]):
+            module.train_epoch(model, batches, optimizer, device, perm)
+        trained = load_strictly(getattr(reference, name)(*args).to(device), state_of(model), f"your {name}")
     test = TensorBatches(test_x, test_y, budget["test_batch_size"], MNIST_MEAN, MNIST_STD, device=device)
-    return measure_accuracy(model, test, perm)
+    return measure_accuracy(trained, test, perm)
 
 
 _ACCURACIES: dict[tuple, float] = {}
 
 
-def _accuracy(student, submission, kind: str, permuted: bool, exercise, profile: str, device, root) -> float:
+def _accuracy(student, worker, reference, kind: str, permuted: bool, exercise, profile: str, device, root) -> float:
     """``train_and_test`` for the student, run once per pytest run and shared by the learning checks."""
     expect_written(student, "FC2Layer" if kind == "fc" else "CNN", "train_epoch")
     budget = exercise.budget(profile)
-    key = (id(student), kind, permuted, profile, str(device), str(root))
+    key = (str(student.path), kind, permuted, profile, str(device), str(root))
     if key not in _ACCURACIES:
         what = f"training your {'FC2Layer' if kind == 'fc' else 'CNN'}" + (" on permuted pixels" if permuted else "")
         with training_precision(torch.device(device), profile):
-            _ACCURACIES[key] = call_student(submission, what, train_and_test, student, kind, permuted, budget, device, root)
+            _ACCURACIES[key] = call_student(what, train_and_test, worker, student, reference, kind, permuted, budget,
+                                            device, root)
     return _ACCURACIES[key]
 
 
@@ -209,29 +239,30 @@ def _accuracy(student, submission, kind: str, permuted: bool, exercise, profile:
 
 
 def test_names(student):
-    missing = [name for name in NAMES if not callable(getattr(student, name, None))]
+    found = {name: student.get(name) for name in NAMES}
+    missing = [name for name, value in found.items() if not (isinstance(value, Remote) and value.kind.get("callable"))]
     if missing:
         fail(f"mnist.py does not define {', '.join(missing)}; expected all of {', '.join(NAMES)}",
              "keep the names and signatures of the released file.")
 
 
-def test_fc2layer_log_probabilities(student, submission, device):
+def test_fc2layer_log_probabilities(student, device):
     for args, shape in ((COURSE_FC, (5, 1, 28, 28)), ((100, 7, 3), (4, 1, 10, 10))):
-        model = _build(student, submission, "FC2Layer", args, device)
+        model = _build(student, "FC2Layer", args, device)
         what = f"{_signature('FC2Layer', args)} on a {shape} batch"
-        out = call_student(submission, what, model, torch.randn(shape, device=device),
-                    hint="flatten each image to input_size values: x.view(x.shape[0], -1).")
+        out = call_student(what, model, torch.randn(shape, device=device),
+                           hint="flatten each image to input_size values: x.view(x.shape[0], -1).")
         _expect_log_probabilities(out, shape[0], args[2], what)
 
 
-def test_cnn_log_probabilities(student, submission, device):
-    model = _build(student, submission, "CNN", COURSE_CNN, device)
+def test_cnn_log_probabilities(student, device):
+    model = _build(student, "CNN", COURSE_CNN, device)
     what = f"{_signature('CNN', COURSE_CNN)} on a (5, 1, 28, 28) batch"
-    out = call_student(submission, what, model, torch.randn(5, 1, 28, 28, device=device))
+    out = call_student(what, model, torch.randn(5, 1, 28, 28, device=device))
     _expect_log_probabilities(out, 5, 10, what)
 
 
-def test_count_parameters(student, submission, reference):
+def test_count_parameters(student, worker, reference):
     cases = [
         (nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 2)), 58, "a Sequential(Linear(5, 7), ReLU(), Linear(7, 2))"),
         (nn.Conv2d(3, 4, 3), 112, "a Conv2d(3, 4, 3)"),
@@ -239,98 +270,118 @@ def test_count_parameters(student, submission, reference):
         (reference.CNN(*COURSE_CNN), 6422, "the reference CNN(784, 6, 10)"),
     ]
     for model, expected, label in cases:
-        got = call_student(submission, f"count_parameters({label})", student.count_parameters, model)
+        there = worker.build(model, skeleton=True)   # the same parameters (the reference's classes stay here)
+        got = call_student(f"count_parameters({label})", student.count_parameters, there)
         expect_equal(got, expected, f"count_parameters({label})",
                      hint="add up p.numel() over model.parameters(): weights and biases alike.")
 
 
-def test_parameters_match_course(student, submission, reference, device):
+def test_parameters_match_course(student, reference, device):
     for name, args in (("FC2Layer", COURSE_FC), ("CNN", COURSE_CNN)):
         what = _signature(name, args)
-        mine = _build(student, submission, name, args, device)
+        spec = spec_of(_build(student, name, args, device), what)
         expected = {key: tuple(p.shape) for key, p in getattr(reference, name)(*args).named_parameters()}
-        got = {key: tuple(p.shape) for key, p in mine.named_parameters()}
+        got = modules.parameter_shapes(spec)
         if set(got) != set(expected):
             fail(f"{what} has parameters {sorted(got)}, expected {sorted(expected)}",
                  "use the course's layer names: " + ("self.network = nn.Sequential(...)" if name == "FC2Layer"
                                                       else "conv1, conv2, fc1, fc2") + ".")
         for key, shape in expected.items():
             expect_equal(got[key], shape, f"the shape of {what}'s {key}")
-        expect_equal(sum(p.numel() for p in mine.parameters()), COURSE_COUNTS[name],
+        expect_equal(sum(math.prod(shape) for shape in got.values()), COURSE_COUNTS[name],
                      f"the number of parameters of {what}")
 
 
-def _expect_matches_reference(student, submission, reference, name, args, side, device):
+def _expect_matches_reference(student, reference, name, args, side, device):
     what = _signature(name, args)
     reference_model = getattr(reference, name)(*args).to(device)
-    mine = _build(student, submission, name, args, device)
+    mine = _build(student, name, args, device)
     _load_reference_weights(mine, reference_model, what)
     x = torch.randn(6, 1, side, side, device=device)
     call = f"{what} with the reference's weights, on a (6, 1, {side}, {side}) batch"
-    out = call_student(submission, call, mine, x,
-                hint="compute the flattened size from input_size and n_feature (or use x.flatten(1)); "
-                     "6*4*4 = 96 holds only for 28x28 images with 6 features." if name == "CNN" else None)
+    out = call_student(call, mine, x,
+                       hint="compute the flattened size from input_size and n_feature (or use x.flatten(1)); "
+                            "6*4*4 = 96 holds only for 28x28 images with 6 features." if name == "CNN" else None)
     with torch.no_grad():
         expected = reference_model(x)
     expect_tensor_like(out, expected, call, atol=1e-5, rtol=1e-4)
 
 
-def test_fc2layer_matches_reference(student, submission, reference, device):
-    _expect_matches_reference(student, submission, reference, "FC2Layer", COURSE_FC, 28, device)
+def test_fc2layer_matches_reference(student, reference, device):
+    _expect_matches_reference(student, reference, "FC2Layer", COURSE_FC, 28, device)
 
 
-def test_cnn_matches_reference(student, submission, reference, device):
-    _expect_matches_reference(student, submission, reference, "CNN", COURSE_CNN, 28, device)
+def test_cnn_matches_reference(student, reference, device):
+    _expect_matches_reference(student, reference, "CNN", COURSE_CNN, 28, device)
 
 
-def test_cnn_other_sizes(student, submission, reference, device):
+def test_cnn_other_sizes(student, reference, device):
     for args in OTHER_CNN_SIZES:
         side = int(round(args[0] ** 0.5))
-        _expect_matches_reference(student, submission, reference, "CNN", args, side, device)
+        _expect_matches_reference(student, reference, "CNN", args, side, device)
 
 
-def test_gradients_reach_every_parameter(student, submission, device):
+def expect_gradients_match(got: dict, model: nn.Module, what: str) -> None:
+    """The student's gradients equal those ``model`` (the reference architecture, holding the
+    student's weights, after its own ``backward()``) computed for the same loss."""
+    for name, parameter in model.named_parameters():
+        want = parameter.grad
+        mine = got.get(name)
+        if want is None or mine is None:
+            continue
+        if mine.shape != want.shape or not torch.allclose(mine.to(want.device), want, atol=1e-6, rtol=1e-4):
+            fail(f"after loss.backward(), {what}'s gradient for {name} differs from the course's model's for the "
+                 "same weights and input",
+                 "is every layer used in forward() as the course's model uses it, with nothing detached?")
+
+
+def test_gradients_reach_every_parameter(student, worker, reference, device):
     for name, args in (("FC2Layer", COURSE_FC), ("CNN", COURSE_CNN)):
-        model = _build(student, submission, name, args, device)
+        model = _build(student, name, args, device)
         what = _signature(name, args)
-        out = call_student(submission, what, model, torch.randn(16, 1, 28, 28, device=device))
-        F.nll_loss(out, torch.randint(0, 10, (16,), device=device)).backward()
-        expect_gradients_reach(model, what)
+        x, labels = torch.randn(16, 1, 28, 28, device=device), torch.randint(0, 10, (16,), device=device)
+        got = gradients(worker, model, x, labels, "nll_loss", what)
+        expect_gradients_reach(got, what)
+        mirror = load_strictly(getattr(reference, name)(*args).to(device), state_of(model), what)
+        F.nll_loss(mirror(x), labels).backward()
+        expect_gradients_match(got, mirror, what)
 
 
-def test_permute_pixels(student, submission):
+def test_permute_pixels(student, worker):
     images = torch.randn(5, 1, 28, 28)
-    before = images.clone()
     perm = torch.randperm(PIXELS)
-    out = call_student(submission, "permute_pixels(images, perm)", student.permute_pixels, images, perm)
-    expected = _kit_permute(before, perm)
+    clone = worker.module("torch").Tensor.clone
+    images_there = clone.keep(images)   # kept in the worker, to see afterwards whether it was changed
+    out = call_student("permute_pixels(images, perm)", student.permute_pixels, images_there, perm)
+    expected = _kit_permute(images, perm)
     out = expect_tensor(out, "permute_pixels(images, perm)")
-    if out.shape == expected.shape and torch.equal(out, _kit_permute(before, _inverse(perm))):
+    if out.shape == expected.shape and torch.equal(out, _kit_permute(images, _inverse(perm))):
         fail("permute_pixels(images, perm) applied the inverse permutation: pixel j went to position perm[j]",
              "expected out.view(N, -1)[:, j] == images.view(N, -1)[:, perm[j]]: index with perm, "
              "images.view(N, -1)[:, perm].")
     expect_tensor_like(out, expected, "permute_pixels(images, perm)", atol=0, rtol=0,
                        hint="index the flattened pixels with perm: images.view(N, -1)[:, perm], then reshape.")
-    if not torch.equal(images, before):
+    if not torch.equal(clone(images_there), images):
         fail("permute_pixels(images, perm) changed the images it was given, expected it to leave them alone")
 
 
-def _expect_saw(recorder: _Recorder, batches, perm, call: str) -> None:
-    """The recorder saw every batch of ``batches``, permuted by ``perm`` (or untouched when None)."""
+def _expect_saw(seen: list, batches, perm, call: str) -> None:
+    """A loop fed the model every batch of ``batches`` (``seen``: what the model got), permuted by
+    ``perm`` (or untouched when None)."""
     expected = [(images if perm is None else _kit_permute(images, perm)).cpu() for images, _ in batches]
-    if len(recorder.seen) != len(expected):
-        fail(f"{call} ran the model on {len(recorder.seen)} batches, expected {len(expected)} "
+    if len(seen) != len(expected):
+        fail(f"{call} ran the model on {len(seen)} batches, expected {len(expected)} "
              "(one forward pass per batch of the loader)")
-    for i, (seen, want) in enumerate(zip(recorder.seen, expected), start=1):
-        if seen.shape != want.shape:
-            fail(f"{call} gave the model a batch of shape {tuple(seen.shape)}, expected {tuple(want.shape)}")
-        if torch.equal(seen, want):
+    for i, (got, want) in enumerate(zip(seen, expected), start=1):
+        if got.shape != want.shape:
+            fail(f"{call} gave the model a batch of shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+        if torch.equal(got, want):
             continue
         if perm is None:
             fail(f"{call} with perm=None changed batch {i} before the model saw it, expected the images unchanged")
-        if torch.equal(seen, _kit_permute(want, _inverse(perm))):
+        if torch.equal(got, _kit_permute(want, _inverse(perm))):
             fail(f"{call}: batch {i} reached the model without its pixels permuted, expected permute_pixels(images, perm)")
-        same_pixels = torch.equal(seen.flatten(1).sort(dim=1).values, want.flatten(1).sort(dim=1).values)
+        same_pixels = torch.equal(got.flatten(1).sort(dim=1).values, want.flatten(1).sort(dim=1).values)
         if same_pixels:
             fail(f"{call}: batch {i} reached the model with its pixels in an order other than perm"
                  + (f" (batches 1 to {i - 1} were right)" if i > 1 else ""),
@@ -344,27 +395,27 @@ def _inverse(perm: torch.Tensor) -> torch.Tensor:
     return inverse
 
 
-def test_train_epoch_permutes_every_batch(student, submission, device):
+def test_train_epoch_permutes_every_batch(student, worker, device):
     perm = torch.randperm(PIXELS)
     for p in (None, perm):
-        recorder = _Recorder().to(device)
-        optimizer = torch.optim.SGD(recorder.parameters(), lr=0.01)
+        recorder, _ = _instrument(worker, "InputRecorder", device)
+        optimizer = worker.module("torch").optim.SGD(recorder.parameters(), lr=0.01)
         call = "train_epoch(model, loader, optimizer, device" + (", perm)" if p is not None else ")")
-        call_student(submission, call, student.train_epoch, recorder, _random_batches(96, 32, 1, device), optimizer,
-              device, p)
-        _expect_saw(recorder, _random_batches(96, 32, 1, device), p, call)
+        call_student(call, student.train_epoch, recorder, _random_batches_there(worker, 96, 32, 1, device), optimizer,
+                     device, p)
+        _expect_saw(recorder.seen, _random_batches(96, 32, 1, device), p, call)
 
 
-def test_evaluate_permutes_every_batch(student, submission, device):
+def test_evaluate_permutes_every_batch(student, worker, device):
     perm = torch.randperm(PIXELS)
     for p in (None, perm):
-        recorder = _Recorder().to(device)
+        recorder, _ = _instrument(worker, "InputRecorder", device)
         call = "evaluate(model, loader, device" + (", perm)" if p is not None else ")")
-        call_student(submission, call, student.evaluate, recorder, _random_batches(96, 32, 2, device), device, p)
-        _expect_saw(recorder, _random_batches(96, 32, 2, device), p, call)
+        call_student(call, student.evaluate, recorder, _random_batches_there(worker, 96, 32, 2, device), device, p)
+        _expect_saw(recorder.seen, _random_batches(96, 32, 2, device), p, call)
 
 
-def test_train_epoch_matches_reference(student, submission, device):
+def test_train_epoch_matches_reference(student, worker, device):
     model = _small_classifier().to(device)
     initial = copy.deepcopy(model)
 
@@ -373,11 +424,13 @@ def test_train_epoch_matches_reference(student, submission, device):
         optimizer = torch.optim.SGD(twin.parameters(), lr=0.01, momentum=0.5)
         return _epoch(twin, _random_batches(128, 32, 3, device), optimizer, zero_grad), twin
 
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
+    there = worker.build(model)
+    optimizer = worker.module("torch").optim.SGD(there.parameters(), lr=0.01, momentum=0.5)
     call = "train_epoch(model, loader, optimizer, device)"
-    result = call_student(submission, call, student.train_epoch, model, _random_batches(128, 32, 3, device),
-                   optimizer, device)
+    result = call_student(call, student.train_epoch, there, _random_batches_there(worker, 128, 32, 3, device),
+                          optimizer, device)
     loss = _as_float(result, call)
+    model.load_state_dict(state_of(there))
     expected_loss, expected_model = run()
 
     def same(a, b):
@@ -398,30 +451,37 @@ def test_train_epoch_matches_reference(student, submission, device):
              "collect loss.item() for every batch and return their mean.")
 
 
-def test_evaluate_loss_and_accuracy(student, submission, device):
-    model = _small_classifier().to(device)
-    for layer in model:
-        if isinstance(layer, nn.Linear):
-            nn.init.normal_(layer.weight, std=0.2)   # spread-out predictions, so accuracy is informative
-
-    def batches():
-        return _random_batches(150, 64, 4, device)     # batches of 64, 64 and 22 images
-
-    call = "evaluate(model, loader, device)"
-    result = call_student(submission, call, student.evaluate, model, batches(), device)
+def _evaluate_result(result, call: str) -> tuple[float, float]:
     result = expect_type(result, tuple, call)
     if len(result) != 2:
         fail(f"{call} gave a tuple of {len(result)} values, expected (mean loss per sample, accuracy)")
-    loss, accuracy = _as_float(result[0], f"{call}[0]"), _as_float(result[1], f"{call}[1]")
-    total, correct, batch_means = 0.0, 0, []
+    return _as_float(result[0], f"{call}[0]"), _as_float(result[1], f"{call}[1]")
+
+
+def _kit_evaluate(model: nn.Module, batches) -> tuple[float, float, list[float]]:
+    """(loss summed over images / images, accuracy, each batch's mean loss), in eval mode without gradients."""
+    total, correct, seen, batch_means = 0.0, 0, 0, []
     model.eval()
     with torch.no_grad():
-        for images, labels in batches():
+        for images, labels in batches:
             out = model(images)
             total += F.nll_loss(out, labels, reduction="sum").item()
             batch_means.append(F.nll_loss(out, labels).item())
             correct += (out.argmax(dim=1) == labels).sum().item()
-    expected_loss, expected_accuracy = total / 150, correct / 150
+            seen += labels.shape[0]
+    return total / seen, correct / seen, batch_means
+
+
+def test_evaluate_loss_and_accuracy(student, worker, device):
+    model = _small_classifier().to(device)
+    for layer in model:
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, std=0.2)   # spread-out predictions, so accuracy is informative
+    call = "evaluate(model, loader, device)"
+    result = call_student(call, student.evaluate, worker.build(model), _random_batches_there(worker, 150, 64, 4, device),
+                          device)
+    loss, accuracy = _evaluate_result(result, call)
+    expected_loss, expected_accuracy, batch_means = _kit_evaluate(model, _random_batches(150, 64, 4, device))
     if abs(accuracy - 100 * expected_accuracy) < 1e-6 and expected_accuracy > 0:
         fail(f"{call} gave accuracy {accuracy:.4g}, a percentage; expected a fraction in [0, 1]: {expected_accuracy:.4g}")
     if not abs(accuracy - expected_accuracy) < 1e-9:
@@ -438,42 +498,49 @@ def test_evaluate_loss_and_accuracy(student, submission, device):
              "(nll_loss summed over every image, divided by the number of images)")
 
 
-def _evaluate_recorder(student, submission, device) -> _Recorder:
-    recorder = _Recorder(dropout=0.5).to(device)
+def _linear_classifier(linear: nn.Linear) -> nn.Module:
+    """What the instruments compute when nothing marks them: log_softmax of the linear map of the pixels."""
+    return nn.Sequential(nn.Flatten(), linear, nn.LogSoftmax(dim=1))
+
+
+def test_evaluate_uses_eval_mode(student, worker, device):
+    recorder, linear = _instrument(worker, "InputRecorder", device, dropout=0.5)
     recorder.train()
-    call_student(submission, "evaluate(model, loader, device)", student.evaluate, recorder,
-          _random_batches(64, 32, 5, device), device)
-    if not recorder.modes:
-        fail("evaluate(model, loader, device) never ran the model, expected one forward pass per batch")
-    return recorder
-
-
-def test_evaluate_uses_eval_mode(student, submission, device):
-    recorder = _evaluate_recorder(student, submission, device)
-    if any(training for training, _ in recorder.modes):
-        fail("evaluate(model, loader, device) ran the model in training mode: dropout stays active and "
-             "batch norm keeps updating its statistics, so test results are noisy and wrong",
+    call = "evaluate(model, loader, device)"
+    result = call_student(call, student.evaluate, recorder, _random_batches_there(worker, 64, 32, 5, device), device)
+    if not recorder.seen:
+        fail(f"{call} never ran the model, expected one forward pass per batch")
+    loss, _ = _evaluate_result(result, call)
+    expected_loss, _, _ = _kit_evaluate(_linear_classifier(linear), _random_batches(64, 32, 5, device))
+    if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
+        fail(f"{call} ran the model in training mode: dropout stays active and batch norm keeps updating its "
+             f"statistics, so test results are noisy and wrong (mean loss {loss:.6g}; in eval mode {expected_loss:.6g})",
              "call model.eval() before the test loop.")
 
 
-def test_evaluate_without_gradients(student, submission, device):
-    recorder = _evaluate_recorder(student, submission, device)
-    if any(grad for _, grad in recorder.modes):
-        fail("evaluate(model, loader, device) ran the model with gradient tracking on: every batch builds "
-             "an autograd graph that is never used (memory and time wasted)",
-             "put the test loop inside `with torch.no_grad():`.")
+def test_evaluate_without_gradients(student, worker, device):
+    shift = torch.zeros(10, device=device)
+    shift[0] = 50.0  # while autograd records, every image is "class 0" with a far larger loss
+    marker, linear = _instrument(worker, "GradModeMarker", device, shift=shift)
+    call = "evaluate(model, loader, device)"
+    result = call_student(call, student.evaluate, marker, _random_batches_there(worker, 64, 32, 5, device), device)
+    loss, _ = _evaluate_result(result, call)
+    expected_loss, _, _ = _kit_evaluate(_linear_classifier(linear), _random_batches(64, 32, 5, device))
+    if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
+        fail(f"{call} ran the model with gradient tracking on: every batch builds an autograd graph that is never "
+             "used (memory and time wasted)", "put the test loop inside `with torch.no_grad():`.")
 
 
-def test_fc_accuracy(student, submission, exercise, profile, device, data_root):
+def test_fc_accuracy(student, worker, reference, exercise, profile, device, data_root):
     threshold = exercise.threshold("fc_accuracy", profile)
-    accuracy = _accuracy(student, submission, "fc", False, exercise, profile, device, data_root)
+    accuracy = _accuracy(student, worker, reference, "fc", False, exercise, profile, device, data_root)
     expect_at_least(accuracy, threshold, f"the test accuracy of your FC2Layer(784, 8, 10) after "
                     f"{describe_budget(exercise.budget(profile))},")
 
 
-def test_cnn_accuracy(student, submission, exercise, profile, device, data_root):
+def test_cnn_accuracy(student, worker, reference, exercise, profile, device, data_root):
     threshold = exercise.threshold("cnn_accuracy", profile)
-    accuracy = _accuracy(student, submission, "cnn", False, exercise, profile, device, data_root)
+    accuracy = _accuracy(student, worker, reference, "cnn", False, exercise, profile, device, data_root)
     expect_at_least(accuracy, threshold, f"the test accuracy of your CNN(784, 6, 10) after "
                     f"{describe_budget(exercise.budget(profile))},")
 
@@ -487,18 +554,18 @@ def _expect_both_learned(fc: float, cnn: float, exercise, profile: str) -> None:
              "fix fc_accuracy and cnn_accuracy first.")
 
 
-def test_cnn_beats_fc(student, submission, exercise, profile, device, data_root):
+def test_cnn_beats_fc(student, worker, reference, exercise, profile, device, data_root):
     margin = exercise.threshold("cnn_minus_fc", profile)
-    fc = _accuracy(student, submission, "fc", False, exercise, profile, device, data_root)
-    cnn = _accuracy(student, submission, "cnn", False, exercise, profile, device, data_root)
+    fc = _accuracy(student, worker, reference, "fc", False, exercise, profile, device, data_root)
+    cnn = _accuracy(student, worker, reference, "cnn", False, exercise, profile, device, data_root)
     _expect_both_learned(fc, cnn, exercise, profile)
     if not cnn - fc >= margin:
         fail(f"your CNN's test accuracy {cnn:.3f} minus your FC2Layer's {fc:.3f} was {cnn - fc:.3f}, expected "
              f"at least {margin:.3f}: with the same parameter budget the CNN should win on images")
 
 
-def test_permutation_hurts_cnn_more(student, submission, exercise, profile, device, data_root):
-    args = (student, submission)
+def test_permutation_hurts_cnn_more(student, worker, reference, exercise, profile, device, data_root):
+    args = (student, worker, reference)
     fc, cnn = (_accuracy(*args, kind, False, exercise, profile, device, data_root) for kind in ("fc", "cnn"))
     _expect_both_learned(fc, cnn, exercise, profile)
     fc_perm, cnn_perm = (_accuracy(*args, kind, True, exercise, profile, device, data_root) for kind in ("fc", "cnn"))

@@ -16,6 +16,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from autograder.expect import expect_choice, expect_equal, expect_tensor_like, expect_type, fail
+from autograder.models import local_copy, spec_of, state_of
+from autograder.probe import modules
 
 CHOICES = ("a", "b", "c", "d")
 # sha256 of "dlkit/week2/<NAME>=<letter>", first 16 hex digits: the right letters are not
@@ -97,14 +99,18 @@ def test_conv_output_size_matches_conv2d(student):
 
 # --- linear_as_conv1x1 -----------------------------------------------------------------------
 
-def test_linear_as_conv1x1(student):
+def test_linear_as_conv1x1(student, worker):
     for bias in (True, False):
         c_in, c_out = _randint(2, 9), _randint(2, 9)
         linear = nn.Linear(c_in, c_out, bias=bias, dtype=torch.float64)
         before = copy.deepcopy(linear.state_dict())
         call = f"linear_as_conv1x1(nn.Linear({c_in}, {c_out}, bias={bias}))"
-        conv = expect_type(student.linear_as_conv1x1(linear), nn.Conv2d, call,
-                           "return an nn.Conv2d with kernel_size=1.")
+        there = worker.build(linear)
+        result = student.linear_as_conv1x1(there)
+        spec = spec_of(result, call, "return an nn.Conv2d with kernel_size=1.")
+        if modules.layer_class(spec) is not nn.Conv2d:
+            fail(f"{call} gave a {modules.short_class(spec)}, expected an nn.Conv2d", "return an nn.Conv2d with kernel_size=1.")
+        conv = local_copy(result, call)
         expect_equal((conv.in_channels, conv.out_channels, conv.kernel_size), (c_in, c_out, (1, 1)),
                      f"{call}'s (in_channels, out_channels, kernel_size)")
         expect_equal(conv.bias is not None, bias, f"{call} has a bias", "give the conv a bias exactly when "
@@ -115,8 +121,9 @@ def test_linear_as_conv1x1(student):
             out = conv(x)
         expect_tensor_like(out, expected, f"{call} applied to a float64 {tuple(x.shape)} input", atol=1e-12,
                            rtol=1e-10, hint="the conv's weight is the linear weight viewed as (C_out, C_in, 1, 1).")
-        for key, value in linear.state_dict().items():
-            if not torch.equal(value, before[key]):
+        after = state_of(there)
+        for key, value in before.items():
+            if not torch.equal(after[key], value):
                 fail(f"{call} changed the linear layer's {key}, expected it left as it was")
 
 

@@ -5,9 +5,11 @@ Order: the block's output shapes (stride 1 and 2, same and changed channels) -> 
 they do not) -> its values (``relu(main(x) + shortcut(x))`` from its own layers) -> gradients ->
 ``SmallResNet``'s logits -> ``SmallResNet`` against the course's ``Net`` under one training budget.
 
-The comparison trains the reference ``Net`` (from ``solutions/week2/cifar10.py``) and the student's
-``SmallResNet`` with the reference's ``train`` on the same CIFAR-10 subset, in the same batch order,
-for the same number of steps, and measures both with the kit's test loop;
+The comparison trains the reference ``Net`` (from ``solutions/week2/cifar10.py``) with the reference's
+``train``, and the student's ``SmallResNet`` in the worker with the same loop (driven from here, one
+step at a time), on the same CIFAR-10 subset, in the same batch order, for the same number of
+steps; the kit's test loop measures ``Net``, and the worker returns ``SmallResNet``'s scores for
+the test images, whose labels never leave this process;
 ``docs/calibration/week2-vgg-residual.md`` runs :func:`compare_with_net` on the reference to set
 the margin.
 """
@@ -23,11 +25,14 @@ from torch import nn
 from autograder.acceleration import training_precision
 from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, VGG_MEAN, VGG_STD, TensorBatches
 from autograder.expect import (
-    CheckFailure, call_student, expect_dtype, expect_gradients_reach, expect_shape, expect_tensor,
-    expect_tensor_like, expect_type, fail,
+    call_student, expect_dtype, expect_gradients_reach, expect_model, expect_shape, expect_tensor,
+    expect_tensor_like, fail,
 )
 from autograder.failures import describe
 from autograder.learning import cifar10_subset, measure_accuracy, reference_cifar10
+from autograder.models import accuracy_there, gradients, spec_of, state_of, train_there
+from autograder.probe import modules
+from autograder.probe.client import Remote, StudentRaised
 
 SHORTCUT_HINT = ("when stride != 1 or in_channels != out_channels, x and the main path's output have different "
                  "shapes: make the shortcut nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride) "
@@ -41,70 +46,69 @@ def _block_call(c_in: int, c_out: int, stride: int) -> str:
     return f"ResidualBlock({c_in}, {c_out}, stride={stride})"
 
 
-def _block(student, submission, c_in: int, c_out: int, stride: int) -> nn.Module:
+def _block(student, c_in: int, c_out: int, stride: int) -> Remote:
     what = _block_call(c_in, c_out, stride)
-    block = call_student(submission, what, student.ResidualBlock, c_in, c_out, stride=stride)
-    return expect_type(block, nn.Module, what)
+    return expect_model(call_student(what, student.ResidualBlock, c_in, c_out, stride=stride), what)
 
 
 def _shape_text(shape) -> str:
     return "(" + ", ".join(str(int(n)) for n in shape) + ")"
 
 
-def _size_mismatch(error: BaseException) -> bool:
-    text = str(error)
-    return isinstance(error, RuntimeError) and ("must match the size" in text or "size of tensor" in text)
+def _size_mismatch(error: StudentRaised) -> bool:
+    text = error.message
+    return error.type_name == "RuntimeError" and ("must match the size" in text or "size of tensor" in text)
 
 
-def _forward_block(submission, block: nn.Module, x: torch.Tensor, c_in: int, c_out: int, stride: int):
+def _forward_block(block: Remote, x: torch.Tensor, c_in: int, c_out: int, stride: int):
     """``block(x)``, turning "shortcut of the wrong shape" into a message that says so."""
     what = f"{_block_call(c_in, c_out, stride)} on a {_shape_text(x.shape)} input"
     try:
         return block(x)
-    except (CheckFailure, NotImplementedError):
-        raise
-    except Exception as error:
+    except StudentRaised as error:
+        if error.not_implemented or error.timed_out:
+            raise
         if not _size_mismatch(error):
-            fail(f"{what}: {describe(error, submission.folder)}")
+            fail(f"{what}: {describe(error)}")
         main = (x.shape[0], c_out, math.ceil(x.shape[2] / stride), math.ceil(x.shape[3] / stride))
-        shortcut = getattr(block, "shortcut", None)
+        shortcut = block.get("shortcut")
         got = None
-        if isinstance(shortcut, nn.Module):
+        if isinstance(shortcut, Remote) and shortcut.is_model:
             try:
-                with torch.no_grad():
-                    got = tuple(shortcut(x).shape)
-            except Exception:  # the shortcut itself is broken; the message below still holds
+                out = shortcut(x)
+                got = tuple(out.shape) if isinstance(out, torch.Tensor) else None
+            except StudentRaised:  # the shortcut itself is broken; the message below still holds
                 got = None
         shortcut_text = f"the shortcut gives {_shape_text(got)}" if got is not None else "the shortcut does not"
         fail(f"{what}: adding the shortcut to the main path failed: the main path gives {_shape_text(main)} "
-             f"but {shortcut_text} (PyTorch: {str(error).splitlines()[0]})", SHORTCUT_HINT)
+             f"but {shortcut_text} (PyTorch: {error.message.splitlines()[0]})", SHORTCUT_HINT)
 
 
-def _failing_block(error: BaseException, block_class) -> nn.Module | None:
-    """The innermost ``block_class`` instance whose ``forward`` was running when ``error`` was raised."""
-    found, tb = None, error.__traceback__
-    while tb is not None:
-        owner = tb.tb_frame.f_locals.get("self")
-        if isinstance(block_class, type) and isinstance(owner, block_class):
+def _failing_block(error: StudentRaised) -> Remote | None:
+    """The innermost ``ResidualBlock`` whose ``forward`` was running when ``error`` was raised."""
+    found = None
+    for frame in error.frames:
+        owner = frame.get("self")
+        if isinstance(owner, Remote) and owner.kind.get("name") == "ResidualBlock":
             found = owner
-        tb = tb.tb_next
     return found
 
 
-def _forward_model(student, submission, model: nn.Module, x: torch.Tensor, what: str):
+def _forward_model(model: Remote, x: torch.Tensor, what: str):
     """``model(x)`` for a network built from ResidualBlocks; a block's shortcut of the wrong shape is named."""
     try:
         return model(x)
-    except (CheckFailure, NotImplementedError):
-        raise
-    except Exception as error:
-        block = _failing_block(error, getattr(student, "ResidualBlock", None)) if _size_mismatch(error) else None
-        conv = getattr(block, "conv1", None)
-        if isinstance(conv, nn.Conv2d):
-            call = _block_call(conv.in_channels, conv.out_channels, conv.stride[0])
+    except StudentRaised as error:
+        if error.not_implemented or error.timed_out:
+            raise
+        block = _failing_block(error) if _size_mismatch(error) else None
+        conv = spec_of(block.conv1, "conv1") if isinstance(block, Remote) and block.get("conv1") is not None else None
+        if conv is not None and modules.layer_class(conv) is nn.Conv2d:
+            args = conv["args"]
+            call = _block_call(args["in_channels"], args["out_channels"], args["stride"][0])
             fail(f"{what}: adding the shortcut to the main path failed in its {call} "
-                 f"(PyTorch: {str(error).splitlines()[0]})", SHORTCUT_HINT)
-        fail(f"{what}: {describe(error, submission.folder)}")
+                 f"(PyTorch: {error.message.splitlines()[0]})", SHORTCUT_HINT)
+        fail(f"{what}: {describe(error)}")
 
 
 def _configurations() -> list[tuple[int, int, int]]:
@@ -114,24 +118,31 @@ def _configurations() -> list[tuple[int, int, int]]:
     return [(c, c, 1), (c, wider, 1), (c, c, 2), (c, wider, 2)]
 
 
-def _shortcut(block: nn.Module, call: str) -> nn.Module:
-    shortcut = getattr(block, "shortcut", None)
-    if not isinstance(shortcut, nn.Module):
+def _child(spec: dict, name: str) -> dict | None:
+    return next((child for child_name, child in spec["children"] if child_name == name), None)
+
+
+def _shortcut(spec: dict, call: str) -> dict:
+    """The described block's ``shortcut``."""
+    shortcut = _child(spec, "shortcut")
+    if shortcut is None:
         fail(f"{call} has no module named `shortcut`, expected self.shortcut to hold the shortcut path",
              "keep the attribute name shortcut: nn.Identity() when the shapes match, 1x1 conv + batch norm "
              "when they do not.")
     return shortcut
 
 
-def _projection_layers(shortcut: nn.Module) -> tuple[list[nn.Conv2d], list[nn.BatchNorm2d]]:
-    convs = [m for m in shortcut.modules() if isinstance(m, nn.Conv2d)]
-    norms = [m for m in shortcut.modules() if isinstance(m, nn.BatchNorm2d)]
+def _projection_layers(shortcut: dict) -> tuple[list[dict], list[dict]]:
+    """The Conv2d and BatchNorm2d layers inside a described shortcut, with their dotted names."""
+    layers = modules.modules(shortcut)
+    convs = [(name, s) for name, s in layers if modules.layer_class(s) is nn.Conv2d]
+    norms = [(name, s) for name, s in layers if modules.layer_class(s) is nn.BatchNorm2d]
     return convs, norms
 
 
-def _small_resnet(student, submission, *args) -> nn.Module:
+def _small_resnet(student, *args) -> Remote:
     what = f"SmallResNet({', '.join(map(str, args))})"
-    return expect_type(call_student(submission, what, student.SmallResNet, *args), nn.Module, what)
+    return expect_model(call_student(what, student.SmallResNet, *args), what)
 
 
 def describe_budget(budget: dict) -> str:
@@ -140,146 +151,201 @@ def describe_budget(budget: dict) -> str:
             f"(batch {budget['batch_size']}, Adam lr {budget['lr']}), tested on {budget['test_images']:,} images")
 
 
-def compare_with_net(make_model, budget: dict, seed: int, device, root=None, cifar10=None) -> tuple[float, float]:
+def _course_batches(budget: dict, seed: int, device, mean, std, root=None) -> tuple[TensorBatches, TensorBatches]:
+    """Training batches (``drop_last``: every step sees a full batch) and test batches, normalised with mean, std."""
+    train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
+    test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
+    batches = TensorBatches(train_x, train_y, budget["batch_size"], mean, std, shuffle=True, seed=seed,
+                            device=device, drop_last=True)
+    return batches, TensorBatches(test_x, test_y, budget["test_batch_size"], mean, std, device=device)
+
+
+def compare_with_net(make_model, budget: dict, seed: int, device, root=None, cifar10=None,
+                     worker=None) -> tuple[float, float]:
     """Train ``make_model()`` and the reference ``Net`` under ``budget``; return both test accuracies.
 
     Both get the same training subset, drawn and shuffled with ``seed``, in the same batch order
     (``drop_last``: every step sees a full batch), the same number of Adam steps with the
-    reference's ``train``, and the same test subset. Each model sees the images normalised as in
+    reference's ``train`` loop, and the same test subset. Each model sees the images normalised as in
     the course: ``Net`` with (0.5, 0.5, 0.5), the residual network with VGG's constants.
     ``cifar10`` is the reference ``cifar10`` module (``Net``, ``train``); loaded from ``solutions/``
-    when None.
+    when None. With ``worker``, ``make_model`` is the student's class in it, trained there by the
+    same loop (:func:`autograder.models.train_there`) and measured by :func:`autograder.models.accuracy_there`.
     """
     cifar10 = reference_cifar10() if cifar10 is None else cifar10
-    train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
-    test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
-    accuracies = []
-    for make, (mean, std) in ((make_model, (VGG_MEAN, VGG_STD)), (cifar10.Net, (CIFAR10_MEAN, CIFAR10_STD))):
+    if worker is None:
         torch.manual_seed(seed)
-        model = make().to(device)
-        batches = TensorBatches(train_x, train_y, budget["batch_size"], mean, std, shuffle=True, seed=seed,
-                                device=device, drop_last=True)
+        model = make_model().to(device)
+        batches, test = _course_batches(budget, seed, device, VGG_MEAN, VGG_STD, root)
         cifar10.train(model, batches, budget["epochs"], device, budget["lr"])
-        test = TensorBatches(test_x, test_y, budget["test_batch_size"], mean, std, device=device)
-        accuracies.append(measure_accuracy(model, test))
-    return accuracies[0], accuracies[1]
+        mine = measure_accuracy(model, test)
+    else:
+        worker.module("torch").manual_seed(seed)
+        model = expect_model(make_model(), "SmallResNet()").to(str(device))
+        batches, test = _course_batches(budget, seed, device, VGG_MEAN, VGG_STD, root)
+        train_there(worker, model, batches, budget["epochs"], budget["lr"])
+        mine = accuracy_there(worker, model, test)
+    torch.manual_seed(seed)
+    net = cifar10.Net().to(device)
+    batches, test = _course_batches(budget, seed, device, CIFAR10_MEAN, CIFAR10_STD, root)
+    cifar10.train(net, batches, budget["epochs"], device, budget["lr"])
+    return mine, measure_accuracy(net, test)
 
 
 # ---------------------------------------------------------------- checks
 
 
-def test_block_output_shapes(student, submission):
+def test_block_output_shapes(student):
     for c_in, c_out, stride in _configurations():
         n, h, w = int(torch.randint(2, 4, ()).item()), *(int(s) for s in torch.randint(5, 12, (2,)))
-        block = _block(student, submission, c_in, c_out, stride)
+        block = _block(student, c_in, c_out, stride)
         x = torch.randn(n, c_in, h, w)
         what = f"{_block_call(c_in, c_out, stride)} on a {_shape_text(x.shape)} input"
-        out = expect_tensor(_forward_block(submission, block, x, c_in, c_out, stride), what)
+        out = expect_tensor(_forward_block(block, x, c_in, c_out, stride), what)
         expect_dtype(out, torch.float32, what)
         expect_shape(out, (n, c_out, math.ceil(h / stride), math.ceil(w / stride)), what,
                      "the first 3x3 conv has stride=stride and padding 1, the second stride 1 and padding 1.")
 
 
-def test_identity_shortcut_has_no_parameters(student, submission):
+def test_identity_shortcut_has_no_parameters(student):
     c = int(torch.randint(2, 9, ()).item())
     call = _block_call(c, c, 1)
-    block = _block(student, submission, c, c, 1)
-    shortcut = _shortcut(block, call)
-    parameters = sum(p.numel() for p in shortcut.parameters())
+    block = _block(student, c, c, 1)
+    shortcut = _shortcut(spec_of(block, call), call)
+    parameters = sum(math.prod(shape) for shape in modules.parameter_shapes(shortcut).values())
     if parameters:
         fail(f"{call}.shortcut has {parameters} parameters, expected none: input and output have the same "
              "shape, so the shortcut is the identity", "use nn.Identity() (or an empty nn.Sequential()).")
     x = torch.randn(2, c, 6, 6)
     what = f"{call}.shortcut(x)"
-    expect_tensor_like(call_student(submission, what, shortcut, x), x, what, atol=0, rtol=0,
+    expect_tensor_like(call_student(what, block.shortcut, x), x, what, atol=0, rtol=0,
                        hint="the identity shortcut returns its input unchanged.")
 
 
-def test_projection_shortcut_when_shape_changes(student, submission):
+def _conv_text(conv: dict) -> str:
+    args = conv["args"]
+    return (f"Conv2d({args['in_channels']}, {args['out_channels']}, kernel_size={tuple(args['kernel_size'])}, "
+            f"stride={tuple(args['stride'])})")
+
+
+def test_projection_shortcut_when_shape_changes(student):
     for c_in, c_out, stride in _configurations()[1:]:
         call = _block_call(c_in, c_out, stride)
-        shortcut = _shortcut(_block(student, submission, c_in, c_out, stride), call)
+        shortcut = _shortcut(spec_of(_block(student, c_in, c_out, stride), call), call)
         convs, norms = _projection_layers(shortcut)
         expected = (f"a 1x1 nn.Conv2d({c_in}, {c_out}, kernel_size=1, stride={stride}) followed by "
                     f"nn.BatchNorm2d({c_out})")
         if not convs:
             fail(f"{call}.shortcut has no Conv2d, expected {expected}: the input's shape differs from the "
                  "output's", SHORTCUT_HINT)
-        conv = convs[0]
-        got = (conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride)
+        args = convs[0][1]["args"]
+        got = (args["in_channels"], args["out_channels"], tuple(args["kernel_size"]), tuple(args["stride"]))
         if len(convs) != 1 or got != (c_in, c_out, (1, 1), (stride, stride)):
-            shown = ", ".join(f"Conv2d({m.in_channels}, {m.out_channels}, kernel_size={m.kernel_size}, "
-                              f"stride={m.stride})" for m in convs)
+            shown = ", ".join(_conv_text(conv) for _, conv in convs)
             fail(f"{call}.shortcut holds {shown}, expected {expected}", SHORTCUT_HINT)
-        if len(norms) != 1 or norms[0].num_features != c_out:
+        if len(norms) != 1 or norms[0][1]["args"]["num_features"] != c_out:
             fail(f"{call}.shortcut holds {len(norms)} BatchNorm2d layers "
-                 f"{[m.num_features for m in norms]}, expected one nn.BatchNorm2d({c_out}) after the 1x1 conv",
-                 SHORTCUT_HINT)
+                 f"{[n['args']['num_features'] for _, n in norms]}, expected one nn.BatchNorm2d({c_out}) after the "
+                 "1x1 conv", SHORTCUT_HINT)
 
 
-def test_block_computes_residual(student, submission):
+def _layers_here(spec: dict, state: dict, call: str) -> dict[str, nn.Module]:
+    """The block's conv1, bn1, conv2, bn2 and its projection (``shortcut``, when it has one) rebuilt here
+    from their ``torch.nn`` layers and the block's weights."""
+    built = {}
+    for name in ("conv1", "bn1", "conv2", "bn2"):
+        child = _child(spec, name)
+        if child is None:
+            continue
+        own = {key[len(name) + 1:]: value for key, value in state.items() if key.startswith(f"{name}.")}
+        try:
+            built[name] = modules.build(child, own)
+        except (modules.NotRebuildable, RuntimeError, ValueError):
+            fail(f"{call}'s {name} is a {modules.short_class(child)}, expected the released torch.nn layer",
+                 "keep the layers the released __init__ creates.")
+    return built
+
+
+def _projection_here(shortcut: dict, state: dict, call: str) -> nn.Module:
+    convs, norms = _projection_layers(shortcut)
+    if len(convs) != 1 or len(norms) != 1:
+        fail(f"{call}.shortcut holds {len(convs)} Conv2d and {len(norms)} BatchNorm2d layers, expected one of each",
+             SHORTCUT_HINT)
+    layers = []
+    for name, layer in (convs[0], norms[0]):
+        prefix = f"shortcut.{name}." if name else "shortcut."
+        layers.append(modules.build(layer, {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}))
+    return nn.Sequential(*layers)
+
+
+def test_block_computes_residual(student):
     for c_in, c_out, stride in _configurations():
         call = _block_call(c_in, c_out, stride)
-        block = _block(student, submission, c_in, c_out, stride).double()
-        layers = {name: getattr(block, name, None) for name in ("conv1", "bn1", "conv2", "bn2")}
-        missing = [name for name, layer in layers.items() if not isinstance(layer, nn.Module)]
+        block = _block(student, c_in, c_out, stride).double()
+        spec = spec_of(block, call)
+        missing = [name for name in ("conv1", "bn1", "conv2", "bn2") if _child(spec, name) is None]
         if missing:
             fail(f"{call} has no {', '.join(missing)}, expected the released layers conv1, bn1, conv2, bn2",
                  "keep the layers the released __init__ creates.")
-        shortcut = _shortcut(block, call)
+        shortcut = _shortcut(spec, call)
+        state = state_of(block)  # before the forward pass in training mode moves batch norm's statistics
+        layers = _layers_here(spec, state, call)
         x = torch.randn(3, c_in, 7, 7, dtype=torch.float64)
-        out = _forward_block(submission, block, x, c_in, c_out, stride)   # train mode: batch statistics
+        out = _forward_block(block, x, c_in, c_out, stride)   # train mode: batch statistics
         with torch.no_grad():
             main = layers["bn2"](layers["conv2"](F.relu(layers["bn1"](layers["conv1"](x)))))
-            if c_in == c_out and stride == 1:
-                skip = x
-            else:
-                convs, norms = _projection_layers(shortcut)
-                if len(convs) != 1 or len(norms) != 1:
-                    fail(f"{call}.shortcut holds {len(convs)} Conv2d and {len(norms)} BatchNorm2d layers, "
-                         "expected one of each", SHORTCUT_HINT)
-                skip = norms[0](convs[0](x))
+            skip = x if c_in == c_out and stride == 1 else _projection_here(shortcut, state, call)(x)
             expected = F.relu(main + skip)
         expect_tensor_like(out, expected, f"{call} on a float64 {_shape_text(x.shape)} input", atol=1e-10,
                            rtol=1e-8, hint="relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)): the last "
                                            "ReLU comes after the addition, and bn2 before it.")
 
 
-def test_gradients_reach_every_parameter(student, submission):
+def test_gradients_reach_every_parameter(student, worker):
     c = int(torch.randint(2, 6, ()).item())
-    block = _block(student, submission, c, 2 * c, 2)
-    out = _forward_block(submission, block, torch.randn(4, c, 8, 8), c, 2 * c, 2)
-    expect_tensor(out, _block_call(c, 2 * c, 2)).square().mean().backward()
-    expect_gradients_reach(block, _block_call(c, 2 * c, 2))
-    model = _small_resnet(student, submission)
+    call = _block_call(c, 2 * c, 2)
+    block = _block(student, c, 2 * c, 2)
+    x = torch.randn(4, c, 8, 8)
+    _forward_block(block, x, c, 2 * c, 2)   # a shortcut of the wrong shape is explained before anything else
+    expect_gradients_reach(_block_gradients(worker, block, x, call), call)
+    model = _small_resnet(student)
     what = "SmallResNet() on a (4, 3, 32, 32) batch"
-    out = expect_tensor(_forward_model(student, submission, model, torch.randn(4, 3, 32, 32), what), what)
-    F.cross_entropy(out, torch.randint(0, 10, (4,))).backward()
-    expect_gradients_reach(model, "SmallResNet()")
+    images, labels = torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))
+    expect_tensor(_forward_model(model, images, what), what)
+    expect_gradients_reach(gradients(worker, model, images, labels, "cross_entropy", "SmallResNet()"), "SmallResNet()")
 
 
-def test_small_resnet_logits(student, submission, device):
+def _block_gradients(worker, block: Remote, x: torch.Tensor, call: str) -> dict:
+    """``block(x).square().mean().backward()`` in the worker; the gradients of its parameters."""
+    out = call_student(call, block.keep, x)
+    if out.kind.get("name") != "Tensor":
+        fail(f"{call} gave a {out.kind.get('name')}, expected a tensor")
+    torch_there = worker.module("torch")
+    torch_there.mean.keep(torch_there.square.keep(out)).backward()
+    return block.describe("gradients")
+
+
+def test_small_resnet_logits(student, device):
     for args in ((), (7,)):
-        model = _small_resnet(student, submission, *args).to(device)
+        model = _small_resnet(student, *args).to(str(device))
         n = int(torch.randint(2, 6, ()).item())
         what = f"SmallResNet({', '.join(map(str, args))}) on a ({n}, 3, 32, 32) batch"
-        out = expect_tensor(_forward_model(student, submission, model, torch.randn(n, 3, 32, 32, device=device),
-                                           what), what)
+        out = expect_tensor(_forward_model(model, torch.randn(n, 3, 32, 32, device=device), what), what)
         expect_dtype(out, torch.float32, what)
         expect_shape(out, (n, args[0] if args else 10), what, "end with a Linear layer to num_classes outputs.")
-    if not any(isinstance(m, student.ResidualBlock) for m in model.modules()):
+    if not any(modules.short_class(spec) == "ResidualBlock" for _, spec in modules.modules(spec_of(model, "SmallResNet()"))):
         fail("SmallResNet() contains no ResidualBlock, expected a residual network built from your blocks")
 
 
-def test_small_resnet_beats_net(student, submission, reference_module, exercise, profile, device, data_root):
+def test_small_resnet_beats_net(student, worker, reference_module, exercise, profile, device, data_root):
     budget = exercise.budget(profile)
     margin = exercise.threshold("beats_net_by", profile)
     seed = torch.initial_seed()   # the check's own seed, set by the plugin
     what = "SmallResNet() on a (2, 3, 32, 32) batch"   # errors are reported before any training
-    _forward_model(student, submission, _small_resnet(student, submission), torch.randn(2, 3, 32, 32), what)
+    _forward_model(_small_resnet(student), torch.randn(2, 3, 32, 32), what)
     with training_precision(device, profile):
-        mine, net = call_student(submission, "training your SmallResNet", compare_with_net, student.SmallResNet, budget,
-                                 seed, device, data_root, cifar10=reference_module("cifar10"))
+        mine, net = call_student("training your SmallResNet", compare_with_net, student.SmallResNet, budget, seed,
+                                 device, data_root, cifar10=reference_module("cifar10"), worker=worker)
     if not mine >= net + margin:
         fail(f"after {describe_budget(budget)}, your SmallResNet's test accuracy was {mine:.3f} and the course's "
              f"Net's {net:.3f}, expected at least {net + margin:.3f} (Net's + {margin:.2f})",

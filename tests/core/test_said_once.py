@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from autograder.expect import CheckFailure, expect_written, is_unwritten
+from autograder.expect import CheckFailure, expect_written, unwritten
 from autograder.report import format_table
 from autograder.results import FAILED, PASSED, CheckResult, Provenance, shared_causes
-from autograder.submission import Submission
+from tests.support import student_submission as Submission
 from tests.support import ASSIGNMENTS, SOLUTIONS, ONE_THREAD, run_autograder
 
 LEARNING = {"cifar10": ["net_accuracy"], "mnist": ["fc_accuracy", "cnn_accuracy", "cnn_beats_fc",
@@ -106,9 +106,10 @@ def test_stub_detection_reads_the_source(tmp_path):
         "    except NotImplementedError:\n"
         "        return 1.0\n")
     module = Submission(tmp_path, "week2").load("models")
-    assert is_unwritten(module.Net.__init__)
-    assert not is_unwritten(module.train)  # may return before the raise
-    assert not is_unwritten(module.evaluate)  # the raise is caught
+    source = module.path.read_text()
+    assert unwritten(source, "Net") == ["Net.__init__"]
+    assert unwritten(source, "train") == []  # may return before the raise
+    assert unwritten(source, "evaluate") == []  # the raise is caught
     with pytest.raises(CheckFailure, match=r"^not implemented yet: Net.__init__ in models.py$"):
         expect_written(module, "train", "Net")
     expect_written(Submission(SOLUTIONS, "week2").load("cifar10"), "Net", "train", "evaluate")

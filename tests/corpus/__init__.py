@@ -67,3 +67,22 @@ def changed_verdicts(entry: str, results: dict) -> dict[str, tuple[str, str]]:
     now = verdicts(results)
     return {check: (before[check], status) for check, status in now.items()
             if check in before and before[check] != status}
+
+
+CHANGED_ON_PURPOSE: dict[str, dict[str, str]] = {}
+"""Entry -> check id -> why its verdict differs from the record. Empty: moving every check to a
+probe in the worker and a verdict in the grading process changed no verdict on the corpus
+(docs/trust-boundary.md says so, and lists any entry added here)."""
+
+
+def assert_verdicts_as_recorded(graded: dict[str, dict], entries: dict[str, str]) -> None:
+    """Each ``graded[name]`` (a results.json) has the recorded verdict for every check it ran, but
+    for the changes listed in :data:`CHANGED_ON_PURPOSE`; ``entries`` maps ``name`` to its corpus entry."""
+    changed = {}
+    for name, entry in entries.items():
+        differences = changed_verdicts(entry, graded[name])
+        unexplained = {check: was for check, was in differences.items()
+                       if check not in CHANGED_ON_PURPOSE.get(entry, {})}
+        if unexplained:
+            changed[entry] = unexplained
+    assert changed == {}, f"verdicts changed from the record (recorded, now): {changed}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 
 import pytest
 
+from autograder.plugin import check_seed
 from autograder.spec import load_spec
 from tests.grading.grading_classes import (BASE, WEEK, build_realistic_class, declared_files, grade_command,
                                            read_gradebook, read_student, reference_with)
@@ -16,6 +18,8 @@ DECLARED = load_spec()[WEEK]
 MAX = sum(check.points for exercise in DECLARED.values() for check in exercise.checks.values())
 
 
+CLASS_SEED = 20261203
+"""Both runs draw the class's inputs from this seed (dlkit grade picks a random one unless told)."""
 ONE_JOB = ("reference", "partial", "syntax_error", "zipped")
 """Graded again with one job (the whole class once more would double the time for little)."""
 
@@ -29,7 +33,7 @@ def graded(session_tmp):
     for jobs, folder in ((2, root), (1, session_tmp / "realistic_again")):
         out, tmp = session_tmp / f"realistic_out_{jobs}", session_tmp / f"realistic_tmp_{jobs}"
         tmp.mkdir()
-        proc = grade_command(folder, out, "--jobs", str(jobs), tmp=tmp)
+        proc = grade_command(folder, out, "--jobs", str(jobs), "--class-seed", str(CLASS_SEED), tmp=tmp)
         assert proc.returncode == 0, proc.stderr
         outs[jobs] = out
     return root, outs
@@ -43,6 +47,16 @@ def test_same_grades_whatever_the_jobs(graded):
         one, two = read_student(outs[1], student), read_student(outs[2], student)
         assert one["tests"] == two["tests"], student
         assert one["extra_data"]["dlkit"]["seeds"] == two["extra_data"]["dlkit"]["seeds"]
+
+
+def test_the_class_seed_is_recorded_and_every_check_draws_from_it(graded):
+    out = graded[1][2]
+    assert json.loads((out / "provenance.json").read_text())["class_seed"] == CLASS_SEED
+    for student in ("reference", "partial"):
+        data = read_student(out, student)
+        assert data["extra_data"]["dlkit"]["class_seed"] == CLASS_SEED
+        assert data["extra_data"]["dlkit"]["seeds"]["week1/tensor_ops/concat_rows"] == \
+            check_seed("week1/tensor_ops/concat_rows", CLASS_SEED) != check_seed("week1/tensor_ops/concat_rows")
 
 
 def test_rows(graded):
@@ -97,7 +111,8 @@ def test_totals_match_the_single_student_path(graded, student, tmp_path):
             zf.extractall(tmp_path / "unzipped")
         submission = tmp_path / "unzipped" / student
         shutil.rmtree(submission / "__MACOSX")
-    single = grade(WEEK, submission, tmp_path)
+    single = grade(WEEK, submission, tmp_path, env={"DLKIT_CLASS_SEED": str(CLASS_SEED)})
     batch = read_student(outs[2], student)
     assert batch["score"] == single["score"]
     assert {t["name"]: t["score"] for t in batch["tests"]} == {t["name"]: t["score"] for t in single["tests"]}
+    assert batch["extra_data"]["dlkit"]["seeds"] == single["extra_data"]["dlkit"]["seeds"]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import pytest
 
 from autograder.spec import load_spec
+from tests.corpus import EXAMPLES, assert_verdicts_as_recorded
 from tests.support import ASSIGNMENTS, SOLUTIONS, checks_by_name, grade_all, lost_points, patched_week
+
+EXAMPLE_STUDENTS = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
 
 # name -> (file, [(old, new), ...]): one realistic mistake each.
 MISTAKES = {
@@ -49,6 +52,8 @@ def graded(tmp_path_factory) -> dict[str, dict]:
     submissions = {"reference": SOLUTIONS, "reference_again": SOLUTIONS, "release": ASSIGNMENTS}
     for name, (file, patches) in MISTAKES.items():
         submissions[name] = patched_week("week1", file, patches, root / name)
+    for student in EXAMPLE_STUDENTS:  # the sample class's partial work, as its students would run it
+        submissions[f"example_{student}"] = EXAMPLES / student
     results = grade_all({name: (folder, "week1") for name, folder in submissions.items()}, root)
     results["reference_bytes"] = (root / "reference.json").read_bytes()
     results["reference_again_bytes"] = (root / "reference_again.json").read_bytes()
@@ -146,3 +151,8 @@ def test_syntax_error_costs_only_that_files_checks(graded):
     for test in questions.values():
         assert test["score"] == 0
         assert test["output"].startswith(f"questions.py has a syntax error at line {line} (expected ':')"), test
+
+
+def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
+    names = ["reference", "release", *MISTAKES, *(f"example_{s}" for s in EXAMPLE_STUDENTS)]
+    assert_verdicts_as_recorded(graded, {name: f"week1/{name}" for name in names})

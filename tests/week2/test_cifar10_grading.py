@@ -13,6 +13,7 @@ import pytest
 
 from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
+from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
     ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, grade_all, has_data,
     lost_points, patched_week,
@@ -101,3 +102,9 @@ def test_evaluate_in_train_mode(graded):
     data = graded["evaluate_in_train_mode"]
     assert lost_points(data) == {"evaluate_eval_mode_without_gradients": 1}
     assert "ran the model in training mode" in check_output(data, "evaluate_eval_mode_without_gradients")
+
+
+def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
+    entries = {name: f"week2/cifar10/{name}" for name in MISTAKES}
+    entries.update(reference="week2/reference", release="week2/release")
+    assert_verdicts_as_recorded(graded, entries)

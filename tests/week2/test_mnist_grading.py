@@ -16,6 +16,7 @@ import pytest
 
 from autograder.data import mnist_tensors
 from autograder.spec import load_spec
+from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
     ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, grade_all, has_data, lost_points,
     patched_week, run_autograder,
@@ -153,3 +154,9 @@ def test_full_profile_says_it_needs_all_of_mnist(tmp_path):
     held = mnist_tensors(True)[0].shape[0]
     assert check_output(data, "fc_accuracy").startswith(
         f"this profile trains on the full MNIST training set (60,000 images), but the data root holds {held:,}")
+
+
+def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
+    entries = {name: f"week2/mnist/{name}" for name in MISTAKES}
+    entries.update(reference="week2/reference", release="week2/release")
+    assert_verdicts_as_recorded(graded, entries)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.spec import load_spec
+from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
     ASSIGNMENTS, SOLUTIONS, check_output, declared_points, grade_all, lost_points, patched_week,
 )
@@ -106,3 +107,9 @@ def test_unseeded_loader_is_not_reproducible(graded):
 ])
 def test_course_wrong_claims_lose_their_points(graded, submission, check, name):
     assert check_output(graded[submission], check).startswith(f"{name} = 'a' is not the right answer")
+
+
+def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
+    entries = {name: f"week2/questions/{name}" for name in MISTAKES}
+    entries.update(reference="week2/reference", release="week2/release")
+    assert_verdicts_as_recorded(graded, entries)

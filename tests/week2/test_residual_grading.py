@@ -14,6 +14,7 @@ import pytest
 
 from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
+from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
     ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
     lost_points, patched_week,
@@ -132,3 +133,9 @@ def test_weak_network_does_not_beat_net(graded):
     assert lost_points(data) == _points("small_resnet_beats_net")
     output = check_output(data, "small_resnet_beats_net")
     assert "your SmallResNet's test accuracy was" in output and "and the course's Net's" in output, output
+
+
+def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
+    entries = {name: f"week2/residual/{name}" for name in MISTAKES}
+    entries.update(reference="week2/reference", release="week2/release")
+    assert_verdicts_as_recorded(graded, entries)

@@ -14,6 +14,7 @@ import pytest
 
 from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
+from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
     ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
     lost_points, patched_week,
@@ -133,3 +134,9 @@ def test_train_transform_without_augmentation(graded):
     assert check_output(graded["three_mistakes"], "train_transform_follows_course").startswith(
         "train_transform() is [ToTensor(), Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.201))], expected "
         "[RandomCrop((32, 32), padding=4), RandomHorizontalFlip(p=0.5), ToTensor(), Normalize(")
+
+
+def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
+    entries = {name: f"week2/vgg/{name}" for name in VARIANTS}
+    entries.update(reference="week2/reference", release="week2/release")
+    assert_verdicts_as_recorded(graded, entries)

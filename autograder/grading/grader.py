@@ -1,0 +1,199 @@
+"""The grading process of one submission in ``dlkit grade``: the checks and their verdicts, here;
+the student's code, in a sandboxed worker (:mod:`.sandbox`) this process starts and talks to.
+
+Started by the batch (:func:`.isolate.grade_copy`) as ``python -I -B -u -c "...main(config,
+events)"``: the JSON config (read and closed at once) and an events file the batch opened (one JSON
+line per check started and finished, so a grading process the batch had to stop still leaves its
+finished checks). It runs the week's checks with pytest and the kit's plugin, with one more
+plugin, :class:`BatchWorkers`, that starts every worker in the sandbox, watches its memory and
+processes, keeps the submission's deadline, and records what happened to the workers; then the
+feedback plots; then ``status.json`` (the row's status and what went wrong), beside the plugin's
+``results.json``. No student code ever runs in this process: it reads what workers return, as plain data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from autograder.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT
+from autograder.probe.client import Launched, wait_status_reason
+from autograder.probe.launch import CappedOutput
+
+UNSHARE_FLAGS = ("--mount", "--propagation", "private", "--net", "--pid", "--fork", "--kill-child", "--mount-proc")
+"""What ``detect_isolation`` tries with the ``unshare`` command: the namespaces a worker's sandbox makes."""
+SANDBOX_STARTS = 3
+"""Tries to start a sandbox before the submission's grading stops (``unshare`` has been seen to fail
+now and then with "sigprocmask unblock failed", before any student code ran)."""
+
+
+def _write_event(stream: int, event: dict) -> None:
+    """Append one JSON line with a single ``write`` so that an abrupt exit leaves whole lines."""
+    os.write(stream, (json.dumps(event) + "\n").encode())
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be set up: a problem with the kit or the machine, not the student."""
+
+
+class BatchWorkers:
+    """pytest plugin: sandboxed workers, the deadline, the record (found by :func:`autograder.plugin.batch_plugin`)."""
+
+    dlkit_batch = True
+
+    def __init__(self, config: dict, events: int, zygote):
+        self.config = config
+        self.events = events
+        self.zygote = zygote
+        self.deadline = time.monotonic() + float(config["timeout_s"])
+        self.starts = 0
+        self.outputs: list[CappedOutput] = []
+        self.sandbox_error: str | None = None
+        self.config_obj = None
+        self.sent = 0
+
+    # ------------------------------------------------------------ workers
+
+    def launcher(self, folder: Path, settings) -> Launched:
+        failure = None
+        for _ in range(SANDBOX_STARTS):
+            try:
+                return self._start(folder)
+            except SandboxError as error:
+                failure = error
+        self.sandbox_error = str(failure)
+        raise failure
+
+    def _start(self, folder: Path) -> Launched:
+        from autograder.grading.isolate import Members, proportional_bytes
+        from autograder.probe.zygote import WorkerStartError, launched
+
+        config, limits = self.config, self.config["limits"]
+        sandbox = {**config["sandbox"], "cwd": str(folder), "device": config["device"]}
+        namespaced = sandbox["isolation"] == "namespaces"
+        memory_cap = (limits["memory_mb"] + limits["kit_memory_mb"]) * 1024 * 1024
+        watching: dict[int, Members] = {}
+
+        def watch(pid: int) -> str | None:
+            members = watching.setdefault(pid, Members(pid, namespaced))
+            alive = members.scan()
+            resident = sum(size for _, size in alive)
+            if resident > memory_cap:  # resident memory double-counts pages shared after fork: confirm with PSS
+                resident = proportional_bytes([member for member, _ in alive])
+            if len(alive) > limits["max_processes"]:
+                return "processes"
+            return "memory" if resident > memory_cap else None
+
+        output = CappedOutput(limits["log_head_bytes"], limits["log_tail_bytes"])
+        try:
+            worker = launched(self.zygote, str(folder), config["threads"], env=config["worker_env"], sandbox=sandbox,
+                              output=output, watch=watch)
+        except WorkerStartError as error:
+            raise SandboxError(f"the worker's sandbox could not be set up: {error}") from None
+        self.starts += 1
+        self.outputs.append(output)
+        return worker
+
+    def describe_death(self, status: int | None, killed_for: str | None) -> tuple[str, str]:
+        return wait_status_reason(status, killed_for, self.config["limits"])
+
+    # ------------------------------------------------------------ the deadline and the record
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def pytest_configure(self, config) -> None:
+        self.config_obj = config
+
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+        if self.sent == 0 and not getattr(self, "_provenance_sent", False):
+            from autograder import settings as settings_module
+            from autograder.results import current_provenance
+
+            s = settings_module.resolve(self.config_obj, Path(str(self.config_obj.invocation_params.dir)))
+            _write_event(self.events, {"event": "ready",
+                                       "provenance": asdict(current_provenance(s.device, s.profile, s.threads,
+                                                                               s.class_seed))})
+            self._provenance_sent = True
+        _write_event(self.events, {"event": "start", "nodeid": nodeid})
+
+    def pytest_runtest_logreport(self, report) -> None:
+        from autograder.plugin import recorded_results
+
+        results = recorded_results(self.config_obj)
+        for result in results[self.sent:]:
+            _write_event(self.events, {"event": "result", "nodeid": report.nodeid, "result": asdict(result)})
+        self.sent = len(results)
+
+
+def _pytest_args(config: dict) -> list[str]:
+    kit = Path(config["kit_root"])
+    args = [str(kit / "autograder" / config["week"]),
+            "--rootdir", str(kit), "--confcutdir", str(kit / "autograder"),
+            "-p", "autograder.plugin", "-p", "no:cacheprovider", "-s", "-q", "--color=no",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            "--submission", config["submission"], "--results-json", config["results_json"],
+            "--device", config["device"], "--profile", config["profile"], "--threads", str(config["threads"])]
+    if (kit / "pyproject.toml").is_file():  # the kit's own settings, never an ini file of the student's
+        args += ["-c", str(kit / "pyproject.toml")]
+    if config.get("data_root"):
+        args += ["--data-root", config["data_root"]]
+    if config.get("check_timeout"):
+        args += ["--check-timeout", str(config["check_timeout"])]
+    if config.get("class_seed") is not None:
+        args += ["--class-seed", str(config["class_seed"])]
+    return args
+
+
+def status_of(batch: BatchWorkers, session) -> tuple[str, list[str]]:
+    """The row's status (the first thing that went wrong names it) and what went wrong, in order."""
+    status, problems = GRADED, []
+    if session is not None:
+        at_import = [(death.kind, f"importing {death.file} {death.reason}")
+                     for client in session.clients.values() for death in client.deaths if death.file]
+        for kind, what in [*at_import, *session.problems]:
+            problems.append(what)
+            if status == GRADED:
+                status = {"timeout": TIMEOUT, "out_of_memory": OUT_OF_MEMORY}.get(kind, CRASHED)
+    return status, problems
+
+
+def main(config_fd: int, events_fd: int) -> None:
+    """Grade one submission as configured by the batch; never returns."""
+    with os.fdopen(config_fd, "rb") as f:
+        config = json.loads(f.read())
+    import torch
+
+    from autograder.probe.zygote import Zygote, warm_up
+
+    torch.set_num_threads(1)  # no OpenMP pool before the fork (see autograder.probe.zygote); pytest sets the threads
+    warm_up()  # before the fork: the zygote's workers start warm, and nothing of the checks is in them
+    zygote = Zygote()
+    import pytest
+
+    import autograder.plugin as plugin
+
+    batch = BatchWorkers(config, events_fd, zygote)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the kit's plugin only: no third-party plugin reorders,
+    code = pytest.main(_pytest_args(config), plugins=[batch])  # retries or slows checks
+    session = plugin.last_session
+    status, problems = status_of(batch, session)
+    plots = []
+    if config.get("plots") and session is not None:
+        from autograder.grading.plots import make_plots
+
+        plots = make_plots(config["week"], Path(config["submission"]), Path(config["plots_dir"]), config["profile"],
+                           config["limits"]["plot_seconds"], lambda folder: batch.launcher(folder, None),
+                           batch.describe_death)
+    record = {"status": status, "problems": problems, "attempts": batch.starts, "plots": plots,
+              "sandbox_error": batch.sandbox_error,
+              "collected": session is not None and bool(session.results), "pytest_exit": int(code)}
+    Path(config["status_json"]).write_text(json.dumps(record))
+    zygote.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0 if session is not None else 3)

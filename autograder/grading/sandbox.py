@@ -1,0 +1,297 @@
+"""The worker's sandbox in ``dlkit grade``, entered by a freshly forked worker before it serves.
+
+The grading process's zygote (:mod:`autograder.probe.zygote`) forks a child for each worker and
+calls :func:`enter` in it, with the sandbox's config. With ``isolation = "namespaces"`` (root on
+Linux) the child makes fresh mount, network and PID namespaces and, in the mount namespace,
+remounts every mount read-only, binds the worker's folder back read-write, gives the system temp
+folder and ``/dev/shm`` small private tmpfs, and covers with empty read-only tmpfs every folder the
+worker must not see: the class, the output folder, the reference solutions, the kit's checks (they
+hold answer keys), its tests and sample class. A folder the worker must read but cannot reach as an
+unprivileged user (Python installed under a ``/root`` of mode 700) is bound into a traversable
+tmpfs. It then forks PID 1 of the new PID namespace, which mounts its own ``/proc``, forks the
+worker (PID 2) and stays behind as the namespace's init: it reaps orphans and writes PID 2's wait
+status to the status pipe; it dies with its parent, and the whole namespace with it. PID 2 drops
+every capability and, when started as root, becomes ``nobody``, so it can neither undo the mounts,
+nor reach PID 1, nor read what only root may; it sets resource limits (address space: the memory
+budget on top of what is mapped already, not on CUDA; file size; CPU seconds; no core files; a
+process count where the kernel enforces one) and returns to become the worker.
+
+Without namespaces (``isolation = "process"``) only the limits apply.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import resource
+import signal
+import stat
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+# mount(2) flags and prctl(2) options (linux/fs.h, linux/prctl.h)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+O_PATH = getattr(os, "O_PATH", 0o10000000)
+
+
+def _status(status_fd: int, line: str) -> None:
+    """One line on the status pipe, the channel the student's code never holds."""
+    os.write(status_fd, (line.replace("\n", " ") + "\n").encode())
+
+
+def _watch_parent(alive_fd: int) -> None:
+    """End this sandbox when the batch process dies (its end of the pipe closes)."""
+    def watch() -> None:
+        try:
+            os.read(alive_fd, 1)
+        finally:
+            if os.getpid() != 1:
+                os.killpg(0, signal.SIGKILL)
+            os._exit(1)  # as PID 1 of its namespace, this ends every process in it
+
+    threading.Thread(target=watch, name="dlkit-parent-watch", daemon=True).start()
+
+
+def _init(worker: int, alive_fd: int | None, status_fd: int) -> None:
+    """PID 1 of the namespace: reap every orphan until the worker ends, then report its wait status."""
+    if alive_fd is not None:
+        _watch_parent(alive_fd)
+    while True:
+        pid, wait_status = os.waitpid(-1, 0)
+        if pid == worker:
+            _status(status_fd, f"exit {wait_status}")
+            os._exit(0)  # the kernel ends whatever the worker left running
+
+
+# --- namespaces mode -----------------------------------------------------------------------------
+
+_libc = None
+
+
+def _libc_call(name: str, *args) -> None:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(_libc, name)(*args) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{name}{tuple(str(a) for a in args)}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = (lambda s: s.encode() if s is not None else None)
+    _libc_call("mount", enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
+
+
+SHARED_TEMP = ("/tmp", "/var/tmp")
+"""Temp folders every user shares: the worker gets empty private ones (as it gets the batch's temp folder)."""
+PSEUDO_FILESYSTEMS = {"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs", "securityfs",
+                      "pstore", "bpf", "fusectl", "configfs", "hugetlbfs", "autofs", "binfmt_misc", "efivarfs"}
+"""Kernel interfaces rather than storage: writing there needs capabilities the grader has dropped."""
+
+
+def _mount_points() -> list[tuple[str, int, str]]:
+    """(mount point, ``nodev``/``noexec`` flags it has, filesystem type) for each mount this namespace sees."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields, _, rest = line.partition(" - ")
+            fields = fields.split()
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            options = fields[5].split(",")
+            keep = (MS_NOEXEC if "noexec" in options else 0) | (MS_NODEV if "nodev" in options else 0)
+            points.append((point, keep, rest.split()[0] if rest else ""))
+    return points
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _closed_ancestors(paths: list[str]) -> list[str]:
+    """The outermost folders above ``paths`` that others may not enter (``/root``, mode 700): an
+    unprivileged worker could not reach the paths through them."""
+    closed = set()
+    for path in paths:
+        parts = Path(path).parts
+        for depth in range(2, len(parts)):
+            folder = str(Path(*parts[:depth]))
+            try:
+                if not os.stat(folder).st_mode & stat.S_IXOTH:
+                    closed.add(folder)
+                    break
+            except OSError:
+                break
+    return sorted(closed)
+
+
+def _sandbox_filesystem(config: dict) -> None:
+    """Make the machine read-only except the private folder and a small scratch tmpfs; hide what the
+    worker must not see; make what it must read reachable by an unprivileged user."""
+    private, host_tmp = config["private"], config["host_tmp"]
+    keep = [p for p in config["visible"] if os.path.exists(p)]
+    reachable = [private, *keep]
+    closed = _closed_ancestors(reachable) if config.get("unprivileged") else []
+    scratch = [host_tmp, *(t for t in SHARED_TEMP if os.path.isdir(t) and not os.path.islink(t))]
+    scratch = [t for t in scratch if not any(_inside(t, other) and t != other for other in scratch)]
+    scratch = list(dict.fromkeys(scratch))
+    covers = [*scratch, *(c for c in closed if not any(_inside(c, t) for t in scratch))]
+    held = {p: os.open(p, O_PATH) for p in reachable if any(_inside(p, c) for c in covers)}
+    for point, extra, _ in _mount_points():
+        try:
+            _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | extra)
+        except OSError:
+            pass  # some kernel interfaces refuse; every real file system is checked next
+    for point, _, fstype in _mount_points():  # fail closed: never grade on a writable machine
+        if fstype not in PSEUDO_FILESYSTEMS and os.path.isdir(point) and not os.statvfs(point).f_flag & os.ST_RDONLY:
+            raise OSError(f"{point} ({fstype}) is still writable after remounting read-only (a file open for "
+                          "writing there?)")
+    for folder in scratch:  # empty temp folders: nothing another user left there is in sight
+        _mount("dlkit-tmp", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    for folder in covers[len(scratch):]:  # a closed folder becomes an empty, enterable one; what is kept is bound back
+        _mount("dlkit-reach", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for path, fd in sorted(held.items(), key=lambda item: len(item[0])):
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
+    for folder in covers[len(scratch):]:
+        _mount(None, folder, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    if private not in held:
+        _mount(private, private, None, MS_BIND | MS_REC)
+    _mount(None, private, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)  # read-write again
+    for path in held:
+        if path != private:
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    if os.path.isdir("/dev/shm"):
+        _mount("dlkit-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['shm_mb']}m,mode=1777")
+    for path in sorted(config["hidden"], key=len, reverse=True):
+        if os.path.isdir(path) and not any(_inside(p, path) for p in reachable):
+            _mount("dlkit-hidden", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
+    for path in [*keep, *(p for p in config["hidden"] if os.path.isdir(p))]:
+        if not os.statvfs(path).f_flag & os.ST_RDONLY:
+            raise OSError(f"{path} is still writable after remounting read-only")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities(unprivileged: bool) -> None:
+    """Give up every capability, now and across exec, so the mounts above cannot be undone; with
+    ``unprivileged`` (started as root), become ``nobody`` on the way (the last use of a capability)."""
+    for cap in range(64):
+        try:
+            _libc_call("prctl", PR_CAPBSET_DROP, cap, 0, 0, 0)
+        except OSError:
+            break  # past the last capability this kernel knows
+    if unprivileged:
+        _become_nobody()
+    _libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    header, data = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    _libc_call("capset", ctypes.byref(header), ctypes.byref(data))
+
+
+# --- limits --------------------------------------------------------------------------------------
+
+def _address_space_now() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _user_tasks() -> int:
+    """Threads and processes this user runs now (what RLIMIT_NPROC counts)."""
+    uid, count = os.getuid(), 0
+    for entry in os.listdir("/proc"):  # Linux only, as is every limit below (elsewhere they are best effort)
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def _set_limits(config: dict, device: str) -> None:
+    mb = 1024 * 1024
+    limits = [(resource.RLIMIT_FSIZE, config["file_mb"] * mb), (resource.RLIMIT_CORE, 0),
+              (resource.RLIMIT_CPU, config["cpu_seconds"])]  # soft = hard: SIGKILL at the limit, even for PID 1
+    if device != "cuda":  # CUDA maps far more address space than it uses; the batch watches memory instead
+        limits.append((resource.RLIMIT_AS, config["memory_mb"] * mb + _address_space_now()))
+    if os.geteuid() != 0 and config.get("max_tasks") and sys.platform.startswith("linux"):
+        limits.append((resource.RLIMIT_NPROC, _user_tasks() + config["max_tasks"]))  # root is exempt anyway
+    for which, value in limits:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            if sys.platform.startswith("linux"):
+                raise
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails with EFBIG instead of killing
+
+
+# --- the worker ----------------------------------------------------------------------------------
+
+NOBODY = 65534
+"""The unprivileged user and group the worker becomes when the grading process runs as root."""
+
+
+def _become_nobody() -> None:
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+
+
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x40000000, 0x20000000
+MS_PRIVATE, PR_SET_PDEATHSIG = 1 << 18, 1
+
+
+def _die_with_parent() -> None:
+    _libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def enter(config: dict, status_fd: int, keep: tuple[int, ...]) -> None:
+    """Sandbox this freshly forked process (see the module docstring); returns in the worker.
+
+    Raises on any failure before the worker exists (nothing of the student's has run yet). ``keep``
+    are the worker's own channels, which the processes that stay behind close.
+    """
+    _die_with_parent()
+    namespaced = config["isolation"] == "namespaces"
+    if namespaced:
+        _libc_call("unshare", CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        _sandbox_filesystem(config)
+        first = os.fork()  # PID 1 of the new PID namespace
+        if first:
+            for fd in keep:
+                os.close(fd)
+            _, wait_status = os.waitpid(first, 0)
+            os._exit(os.waitstatus_to_exitcode(wait_status) & 0xFF)
+        _die_with_parent()
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        worker = os.fork()
+        if worker:
+            for fd in keep:
+                if fd != status_fd:
+                    os.close(fd)
+            _init(worker, None, status_fd)
+        _drop_capabilities(unprivileged=os.geteuid() == 0 and config.get("unprivileged", True))
+    device = config["device"]
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    _set_limits(config, device)
+    from autograder.probe.zygote import _existing
+
+    os.chdir(_existing(config["cwd"]))

@@ -1,0 +1,116 @@
+"""Models that cross between the worker and the checks: a student's model judged here.
+
+A student's model lives in the worker (a :class:`~autograder.probe.client.Remote`). Checks judge
+it by what can be computed here, never by what the worker says of it:
+
+- :func:`local_copy`: a model made only of ``torch.nn`` layers, rebuilt here layer for layer
+  with the weights it has in the worker (the spiral's ``nn.Sequential``), so the kit can train
+  and measure it itself;
+- :func:`load_strictly`: a student's trained weights loaded into the reference architecture,
+  where a missing or misshaped layer is the student's failure, named;
+- :func:`gradients`: the gradients the student's model computes for a loss, to compare with the
+  reference's for the same weights and inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from autograder.expect import expect_model, fail
+from autograder.probe import modules
+from autograder.probe.client import Remote, WorkerClient
+
+
+def spec_of(model: Remote, what: str, hint: str | None = None) -> dict:
+    """The worker's description of the student's model (see :mod:`autograder.probe.modules`)."""
+    return expect_model(model, what, hint).describe("module")
+
+
+def state_of(model: Remote) -> dict[str, torch.Tensor]:
+    """The student's model's ``state_dict()``, fetched by value."""
+    return dict(model.state_dict())
+
+
+def local_copy(model: Remote, what: str, hint: str | None = None) -> nn.Module:
+    """The student's model rebuilt here from ``torch.nn`` layers, with the weights and mode it has in the worker."""
+    spec = spec_of(model, what, hint)
+    try:
+        return modules.build(spec, state_of(model))
+    except modules.NotRebuildable as error:
+        where = f"its {error.path}" if error.path else "it"
+        fail(f"{what} is not built from torch.nn layers only: {where} is a {error.class_name.rsplit('.', 1)[-1]}",
+             hint or "build the model from torch.nn layers (nn.Sequential, nn.Linear, nn.ReLU, ...).")
+
+
+def load_strictly(model: nn.Module, state: dict[str, torch.Tensor], what: str, hint: str | None = None) -> nn.Module:
+    """``model.load_state_dict(state)`` (strict); a mismatch fails the check naming the layers."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    extra = [k for k in state if k not in expected]
+    shapes = [f"{k} {tuple(state[k].shape)} (expected {tuple(v.shape)})" for k, v in expected.items()
+              if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    if missing or extra or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}")
+        if extra:
+            parts.append(f"unexpected {', '.join(extra[:4])}{' ...' if len(extra) > 4 else ''}")
+        if shapes:
+            parts.append(f"shape of {', '.join(shapes[:3])}")
+        fail(f"{what}'s weights do not fit the course's architecture: {'; '.join(parts)}",
+             hint or "keep the course's layer names and sizes, so that its state_dict fits.")
+    model.load_state_dict({k: v.to(expected[k].device) for k, v in state.items()})
+    return model
+
+
+def gradients(worker: WorkerClient, model: Remote, x: torch.Tensor, labels: torch.Tensor, loss: str,
+              what: str) -> dict[str, Any]:
+    """Run ``loss(model(x), labels).backward()`` in the worker; the gradient of each trainable
+    parameter (``None`` where there is none). ``loss`` names a ``torch.nn.functional`` loss."""
+    from autograder.expect import call_student
+
+    functional = worker.module("torch.nn.functional")
+    out = call_student(what, model.keep, x)
+    if out.kind.get("name") not in ("Tensor", "Parameter"):
+        fail(f"{what} gave a {out.kind.get('name')}, expected a tensor")
+    value = call_student(f"{loss}({what}, labels)", getattr(functional, loss).keep, out, labels)
+    call_student(f"{loss}(...).backward() through {what}", value.backward)
+    return model.describe("gradients")
+
+
+def train_there(worker: WorkerClient, model: Remote, batches, epochs: int, lr: float) -> None:
+    """Train the student's ``model`` in the worker as the course does (Adam(lr), cross-entropy, every
+    batch: zero_grad, backward, step) on ``batches`` made here. The loop runs here; each step's
+    forward, backward and update run there, so no training code of the kit's is in the worker."""
+    optimizer = worker.module("torch").optim.Adam(model.parameters(), lr=lr)
+    zero_grad, step = optimizer.zero_grad, optimizer.step
+    cross_entropy = worker.module("torch.nn.functional").cross_entropy
+    model.train()
+    for _ in range(epochs):
+        for images, labels in batches:
+            zero_grad()
+            cross_entropy.keep(model.keep(images), labels).backward()
+            step()
+
+
+def accuracy_there(worker: WorkerClient, model: Remote, batches) -> float:
+    """The share of ``batches`` the student's model classifies right, in eval mode without gradients:
+    the worker gets the images and returns scores; the labels never leave this process."""
+    torch_there = worker.module("torch")
+    model.eval()
+    correct, seen = 0, 0
+    torch_there.set_grad_enabled(False)
+    try:
+        for images, labels in batches:
+            scores = model(images)
+            if not isinstance(scores, torch.Tensor) or scores.shape[:1] != labels.shape:
+                fail(f"the model gave {type(scores).__name__} for a batch of {labels.shape[0]} images, "
+                     "expected a (N, classes) tensor of scores")
+            correct += (scores.argmax(dim=1).to(labels.device) == labels).sum().item()
+            seen += labels.shape[0]
+    finally:
+        torch_there.set_grad_enabled(True)
+    return correct / seen
