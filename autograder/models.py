@@ -34,15 +34,32 @@ def state_of(model: Remote) -> dict[str, torch.Tensor]:
     return dict(model.state_dict())
 
 
-def local_copy(model: Remote, what: str, hint: str | None = None) -> nn.Module:
-    """The student's model rebuilt here from ``torch.nn`` layers, with the weights and mode it has in the worker."""
+def local_copy(model: Remote, what: str, hint: str | None = None, probe: torch.Tensor | None = None) -> nn.Module:
+    """The student's model rebuilt here from ``torch.nn`` layers, with the weights and mode it has in the worker.
+
+    The layers come from the worker's description of the model, a claim; with ``probe`` (an input the
+    model takes) the claim is checked against what the model computes: the worker's output for
+    ``probe`` must be the rebuilt model's, so a verdict on the copy is a verdict on the student's model.
+    """
     spec = spec_of(model, what, hint)
     try:
-        return modules.build(spec, state_of(model))
+        copy = modules.build(spec, state_of(model))
     except modules.NotRebuildable as error:
         where = f"its {error.path}" if error.path else "it"
         fail(f"{what} is not built from torch.nn layers only: {where} is a {error.class_name.rsplit('.', 1)[-1]}",
              hint or "build the model from torch.nn layers (nn.Sequential, nn.Linear, nn.ReLU, ...).")
+    if probe is not None:
+        from autograder.expect import call_student
+
+        theirs = call_student(f"{what} on a {tuple(probe.shape)} input", model, probe)
+        with torch.no_grad():
+            ours = copy(probe.to(next(copy.parameters(), probe).device))
+        if not (isinstance(theirs, torch.Tensor) and theirs.shape == ours.shape
+                and torch.allclose(theirs.to(ours.device, ours.dtype), ours, atol=1e-5, rtol=1e-4)):
+            fail(f"{what} computes something other than the torch.nn layers it holds (its output differs from "
+                 "theirs, run in order)", hint or "build the model from torch.nn layers, with no other code in its "
+                 "forward().")
+    return copy
 
 
 def load_strictly(model: nn.Module, state: dict[str, torch.Tensor], what: str, hint: str | None = None) -> nn.Module:
@@ -114,3 +131,36 @@ def accuracy_there(worker: WorkerClient, model: Remote, batches) -> float:
     finally:
         torch_there.set_grad_enabled(True)
     return correct / seen
+
+
+def expect_gradients_match_reference(worker: WorkerClient, model: Remote, mirror: nn.Module, x: torch.Tensor,
+                                     labels: torch.Tensor, loss: str, what: str, hint: str,
+                                     got: dict[str, Any] | None = None, unless_it_fails: bool = False):
+    """The gradients the student's model computes for ``loss(model(x), labels)`` equal those of
+    ``mirror``, the course's architecture holding the student's own weights, for the same input: a
+    verdict on what the model computes, not on how the worker describes it. Returns the student's
+    gradients; with ``unless_it_fails``, ``None`` when the model's forward or backward raises (other
+    checks say so: a check about the parameters then rests on their description)."""
+    import torch.nn.functional as F
+
+    from autograder.expect import CheckFailure
+
+    state = state_of(model)
+    if got is None:
+        try:
+            got = gradients(worker, model, x, labels, loss, what)
+        except CheckFailure:
+            if unless_it_fails:
+                return None
+            raise
+    mirror = load_strictly(mirror, state, what)
+    getattr(F, loss)(mirror(x), labels).backward()
+    for name, parameter in mirror.named_parameters():
+        mine = got.get(name)
+        if parameter.grad is None:
+            continue
+        if not isinstance(mine, torch.Tensor) or mine.shape != parameter.grad.shape or \
+                not torch.allclose(mine.to(parameter.grad.device), parameter.grad, atol=1e-5, rtol=1e-3):
+            fail(f"after loss.backward(), {what}'s gradient for {name} differs from the course's model's for the same "
+                 "weights and input", hint)
+    return got

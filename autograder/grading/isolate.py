@@ -257,6 +257,19 @@ def secret_paths(extra: tuple[str, ...] = ()) -> list[str]:
     return [*hidden, *extra]
 
 
+def _data_paths(options: GradeOptions) -> tuple[str, ...]:
+    """The data root and the kit's data cache: the worker gets its training data over the channel, and
+    must not read the test labels."""
+    from autograder.data import data_root
+
+    paths = {str(KIT_ROOT / "data_cache")}
+    try:
+        paths.add(str(data_root(options.data_root).resolve()))
+    except Exception:  # noqa: BLE001 - no usable data root: nothing to hide
+        pass
+    return tuple(sorted(paths))
+
+
 def _give_to_worker(work: Path) -> None:
     """Make the worker's folder (the submission's copy, its home and temp) its own when it runs as nobody."""
     if os.geteuid() != 0:
@@ -284,7 +297,7 @@ def grader_config(private: Path, options: GradeOptions) -> dict:
                    "log_tail_bytes": limits.log_tail_bytes, "plot_seconds": limits.plot_seconds},
         "worker_env": _worker_environment(work, options),
         "sandbox": {"isolation": options.isolation, "private": str(work), "host_tmp": str(private.parent),
-                    "visible": _visible_paths(), "hidden": secret_paths(options.hidden),
+                    "visible": _visible_paths(), "hidden": secret_paths((*options.hidden, *_data_paths(options))),
                     "unprivileged": os.geteuid() == 0, "shm_mb": min(limits.memory_mb, 1024),
                     "memory_mb": limits.memory_mb, "file_mb": limits.file_mb,
                     "cpu_seconds": int(limits.timeout_s * max(1, options.threads) * 2 + 60),

@@ -150,10 +150,23 @@ class WorkerClient:
         return self.process
 
     def _flush_output(self) -> None:
-        if self.process is not None and self.on_output is not None:
-            text = self.process.output()
+        if self.process is not None:
+            self._flush_output_of(self.process)
+
+    def _flush_output_of(self, process: Launched) -> None:
+        if self.on_output is not None:
+            text = process.output()
             if text:
                 self.on_output(text)
+
+    def _release(self, process: Launched) -> None:
+        """What is left of an ended worker: its last output, and the kit's ends of its channel."""
+        self._flush_output_of(process)
+        for fd in (process.requests, process.replies):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def stop(self) -> None:
         """Stop the worker (the next request starts a fresh one)."""
@@ -161,18 +174,7 @@ class WorkerClient:
             process, self.process = self.process, None
             process.kill()
             process.wait(5)
-            self._flush_output_of(process)
-            for fd in (process.requests, process.replies):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-
-    def _flush_output_of(self, process: Launched) -> None:
-        if self.on_output is not None:
-            text = process.output()
-            if text:
-                self.on_output(text)
+            self._release(process)
 
     def close(self) -> None:
         """Say goodbye and stop the worker."""
@@ -258,12 +260,7 @@ class WorkerClient:
             status = process.wait(5)
         why = process.killed_for() if process is not None else None
         if process is not None:
-            self._flush_output_of(process)
-            for fd in (process.requests, process.replies):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            self._release(process)
         reason, kind = self.describe_death(status, why)
         died = WorkerDied(reason, kind)
         self.deaths.append(died)

@@ -83,6 +83,22 @@ def drain(fd: int, sink: CappedOutput) -> None:
         os.close(fd)
 
 
+def watch_in_thread(alive: Callable[[], bool], watch: Callable[[int], str | None], pid: int,
+                    kill: Callable[[], None], killed: list[str]) -> None:
+    """Poll ``watch(pid)`` every 0.1 s while ``alive()``; the first reason it gives is recorded in
+    ``killed`` and the worker stopped with ``kill()`` (memory, processes)."""
+    def watchdog() -> None:
+        while alive():
+            why = watch(pid)
+            if why:
+                killed.append(why)
+                kill()
+                return
+            time.sleep(0.1)
+
+    threading.Thread(target=watchdog, daemon=True, name="dlkit-worker-watch").start()
+
+
 def worker_boot(requests: int, replies: int, folder: Path, threads: int) -> str:
     """The ``python -c`` program that runs the worker on ``folder``."""
     return (f"import sys; sys.path.insert(0, {str(KIT_PARENT)!r}); "
@@ -120,16 +136,7 @@ def spawn(folder: Path, threads: int = 1, env: dict[str, str] | None = None, pre
             return None
 
     if watch is not None:
-        def watchdog() -> None:
-            while process.poll() is None:
-                why = watch(process.pid)
-                if why:
-                    killed.append(why)
-                    kill()
-                    return
-                time.sleep(0.1)
-
-        threading.Thread(target=watchdog, daemon=True, name="dlkit-worker-watch").start()
+        watch_in_thread(lambda: process.poll() is None, watch, process.pid, kill, killed)
 
     return Launched(pid=process.pid, requests=request_w, replies=reply_r, wait=wait, kill=kill,
                     killed_for=lambda: killed[0] if killed else None, output=output.take,

@@ -24,7 +24,6 @@ its own, harder deadline.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import random
 import signal
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from autograder.importing import import_file
 from autograder.probe import describe as describing
 from autograder.probe import modules, wire
 
@@ -98,14 +98,9 @@ class Worker:
         path = self.folder / file
         if not path.is_file():
             return {"kind": "missing", "file": file}
-        name = f"{self.prefix}_{path.stem}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
         try:
-            spec.loader.exec_module(module)
+            module = import_file(f"{self.prefix}_{path.stem}", path)
         except BaseException as error:  # noqa: BLE001 - student code may raise anything, even SystemExit
-            sys.modules.pop(name, None)
             if isinstance(error, KeyboardInterrupt):
                 raise
             return {"kind": "import", "file": file, **self.error_info(error)}

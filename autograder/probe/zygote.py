@@ -266,9 +266,8 @@ def launched(zygote: Zygote, folder: str, threads: int, env: dict[str, str] | No
     """A worker forked by ``zygote``, as the client uses it; ``output`` keeps what it prints
     (a :class:`~autograder.probe.launch.CappedOutput`); ``watch(pid)`` may stop it (memory, processes)."""
     import threading
-    import time
 
-    from autograder.probe.launch import CappedOutput, drain
+    from autograder.probe.launch import CappedOutput, drain, watch_in_thread
     from autograder.probe.status import StatusPipe
 
     fds = zygote.spawn(folder, threads, env, sandbox)
@@ -301,16 +300,7 @@ def launched(zygote: Zygote, folder: str, threads: int, env: dict[str, str] | No
         return os.waitstatus_to_exitcode(int(line)) if line is not None else None
 
     if watch is not None:
-        def watchdog() -> None:
-            while not status.done.is_set():
-                why = watch(pid)
-                if why:
-                    killed.append(why)
-                    kill()
-                    return
-                time.sleep(0.1)
-
-        threading.Thread(target=watchdog, daemon=True, name="dlkit-worker-watch").start()
+        watch_in_thread(lambda: not status.done.is_set(), watch, pid, kill, killed)
     return Launched(pid=pid, requests=fds["requests"], replies=fds["replies"], wait=wait, kill=kill,
                     killed_for=lambda: killed[0] if killed else None, output=output.take,
                     extra={"status": status, "log": output})

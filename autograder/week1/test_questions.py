@@ -85,7 +85,7 @@ def test_collapse_linear(student, worker):
     if modules.layer_class(spec) is not nn.Linear:
         fail(f"{what} gave a {modules.short_class(spec)}, expected an nn.Linear",
              hint="return an nn.Linear with the combined weight and bias.")
-    layer = local_copy(single, what)
+    layer = local_copy(single, what, probe=torch.randn(4, sizes[0]))
     expect_equal((layer.in_features, layer.out_features), (sizes[0], sizes[-1]), f"{what} (in_features, out_features)")
     x = torch.randn(10, sizes[0])
     with torch.no_grad():

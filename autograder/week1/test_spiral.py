@@ -105,6 +105,7 @@ def _expect_layers(model, expected: str, what: str, hint: str | None = None) -> 
     got = " -> ".join(_layer(child) for _, child in spec["children"]) or "no layers"
     if got != expected:
         fail(f"{what} has layers {got}, expected {expected}", hint)
+    local_copy(model, what, probe=torch.randn(5, spec["children"][0][1]["args"]["in_features"]))  # claim vs values
 
 
 # --- make_spiral -----------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def test_accuracy(student, worker):
 
 def _trained_accuracy(student, name: str, steps: int, lr: float, device) -> float:
     """The kit trains, here, the model ``student.<name>()`` built (its layers and its initial weights)."""
-    model = local_copy(getattr(student, name)(), f"{name}()")
+    model = local_copy(getattr(student, name)(), f"{name}()", probe=small_data()[0])
     X, Y = (t.to(device) for t in course_data())
     kit_train(model.to(device), X, Y, "adam", steps, lr=lr)
     return kit_accuracy(model, X, Y)

@@ -31,7 +31,7 @@ from autograder.expect import (
     expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
 from autograder.learning import cifar10_subset, measure_accuracy
-from autograder.models import gradients, load_strictly, spec_of, state_of
+from autograder.models import expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of
 from autograder.probe import modules
 from autograder.probe.client import Remote, StudentRaised
 
@@ -191,8 +191,9 @@ def test_net_logits(student, device):
              "end with fc3 and no softmax: CrossEntropyLoss applies log_softmax itself.")
 
 
-def test_net_parameters_match_course(student, reference, device):
-    got = modules.parameter_shapes(spec_of(_net(student, device), "Net()"))
+def test_net_parameters_match_course(student, worker, reference, device):
+    model = _net(student, device)
+    got = modules.parameter_shapes(spec_of(model, "Net()"))
     expected = {key: tuple(p.shape) for key, p in reference.Net().named_parameters()}
     if set(got) != set(expected):
         fail(f"Net() has parameters {sorted(got)}, expected {sorted(expected)}",
@@ -200,6 +201,9 @@ def test_net_parameters_match_course(student, reference, device):
     for key, shape in expected.items():
         expect_equal(got[key], shape, f"the shape of Net()'s {key}")
     expect_equal(sum(math.prod(shape) for shape in got.values()), NET_PARAMETERS, "the number of parameters of Net()")
+    x, labels = torch.randn(8, 3, 32, 32, device=device), torch.randint(0, 10, (8,), device=device)
+    expect_gradients_match_reference(worker, model, reference.Net().to(device), x, labels, "cross_entropy", "Net()",
+                                     "each parameter must play its part of the tutorial's Net.", unless_it_fails=True)
 
 
 def test_net_matches_reference(student, reference, device):
@@ -230,13 +234,8 @@ def test_gradients_reach_every_parameter(student, worker, reference, device):
     x, labels = torch.randn(16, 3, 32, 32, device=device), torch.randint(0, 10, (16,), device=device)
     got = gradients(worker, model, x, labels, "cross_entropy", "Net()")
     expect_gradients_reach(got, "Net()")
-    mirror = load_strictly(reference.Net().to(device), state_of(model), "Net()")
-    F.cross_entropy(mirror(x), labels).backward()
-    for name, parameter in mirror.named_parameters():
-        mine = got.get(name)
-        if mine is not None and not torch.allclose(mine.to(device), parameter.grad, atol=1e-6, rtol=1e-4):
-            fail(f"after loss.backward(), Net()'s gradient for {name} differs from the course's Net's for the same "
-                 "weights and input", "is every layer used in forward() as the course's Net uses it?")
+    expect_gradients_match_reference(worker, model, reference.Net().to(device), x, labels, "cross_entropy", "Net()",
+                                     "is every layer used in forward() as the course's Net uses it?", got=got)
 
 
 def test_train_transform_follows_course(student, worker):
@@ -254,29 +253,61 @@ def _described(transform, what: str) -> dict:
     return transform.describe("transform")
 
 
+def _implied_normalization(out: torch.Tensor, pixels: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """The (mean, std) per channel with which ``ToTensor()`` + ``Normalize(mean, std)`` turns ``pixels``
+    (H, W, 3 uint8) into ``out`` (3, H, W), read off the values; ``None`` when ``out`` is not such a map."""
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (3, *pixels.shape[:2]):
+        return None
+    means, stds = [], []
+    for c in range(3):
+        x = torch.as_tensor(pixels[..., c], dtype=torch.float64).flatten() / 255
+        y = out[c].double().flatten()
+        design = torch.stack([x, torch.ones_like(x)], dim=1)
+        (scale, shift), *_ = torch.linalg.lstsq(design, y.unsqueeze(1)).solution.flatten(), None
+        if scale.abs() < 1e-9 or not torch.allclose(design @ torch.stack([scale, shift]), y, atol=1e-4):
+            return None
+        means.append(round(float(-shift / scale), 6))
+        stds.append(round(float(1 / scale), 6))
+    return tuple(means), tuple(stds)
+
+
+def _same(a: tuple[tuple[float, ...], tuple[float, ...]], b: tuple[tuple[float, ...], tuple[float, ...]]) -> bool:
+    """The same normalisation constants, to four decimals (read off float32 values, they carry rounding)."""
+    return all(abs(x - y) < 1e-4 for got, want in zip(a, b) for x, y in zip(got, want))
+
+
 def test_test_normalisation_matches_training(student, worker):
     train_t = call_student("train_transform()", student.train_transform)
     test_t = call_student("test_transform()", student.test_transform)
     train_n = _normalizations(_described(train_t, "train_transform()"))
     test_n = _normalizations(_described(test_t, "test_transform()"))
+    pixels = _random_image(1)
+    image = _image_there(worker, pixels)
+    out = expect_tensor(call_student("test_transform()(image)", test_t, image), "test_transform()(image)")
+    worker.module("torch").manual_seed(0)
+    train_out = call_student("train_transform()(image)", train_t, image)
+    # What the transforms compute outranks what the worker says they hold: the constants are read off the
+    # values whenever the transforms are ToTensor + Normalize maps (no augmentation), else taken as described.
+    implied_train, implied_test = _implied_normalization(train_out, pixels), _implied_normalization(out, pixels)
+    train_constants = implied_train or (_constants(train_n[-1]) if train_n else None)
+    test_constants = implied_test or (_constants(test_n[-1]) if test_n else None)
     hint = "normalise test images with the same Normalize(mean, std) as training images."
-    if train_n and not test_n:
+    identity = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+    if train_constants and not _same(train_constants, identity) and (test_constants is None
+                                                                     or _same(test_constants, identity)):
         fail("test_transform() has no Normalize, but train_transform() normalises with mean "
-             f"{_constants(train_n[-1])[0]}, std {_constants(train_n[-1])[1]}: the model would see test images "
+             f"{train_constants[0]}, std {train_constants[1]}: the model would see test images "
              "on a different scale than it was trained on", hint)
-    if train_n and test_n and _constants(train_n[-1]) != _constants(test_n[-1]):
-        (train_mean, train_std), (test_mean, test_std) = _constants(train_n[-1]), _constants(test_n[-1])
+    if train_constants and test_constants and not _same(train_constants, test_constants):
+        (train_mean, train_std), (test_mean, test_std) = train_constants, test_constants
         fail(f"test_transform() normalises with mean {test_mean}, std {test_std}, but train_transform() with "
              f"mean {train_mean}, std {train_std}: the model would see test images on a different scale than "
              "it was trained on", hint)
-    image = _image_there(worker, _random_image(1))
-    out = expect_tensor(call_student("test_transform()(image)", test_t, image), "test_transform()(image)")
     if not torch.equal(out, call_student("test_transform()(image)", test_t, image)):
         fail("test_transform() gave different results for the same image, expected a deterministic transform",
              "keep random augmentation out of the test transform.")
-    if not train_n:
-        worker.module("torch").manual_seed(0)
-        train_out = expect_tensor(call_student("train_transform()(image)", train_t, image), "train_transform()(image)")
+    if train_constants is None:
+        train_out = expect_tensor(train_out, "train_transform()(image)")
         if train_out.shape == out.shape and not torch.allclose(train_out, out, atol=1e-6):
             fail(f"test_transform() and train_transform() turn the same image into different values "
                  f"(means {out.mean().item():.4g} and {train_out.mean().item():.4g}), expected the same scaling",

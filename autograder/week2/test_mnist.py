@@ -29,7 +29,7 @@ from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model,
     expect_shape, expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
-from autograder.models import gradients, load_strictly, spec_of, state_of
+from autograder.models import expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of
 from autograder.probe import modules
 from autograder.probe.client import Remote, StudentRaised
 
@@ -276,12 +276,12 @@ def test_count_parameters(student, worker, reference):
                      hint="add up p.numel() over model.parameters(): weights and biases alike.")
 
 
-def test_parameters_match_course(student, reference, device):
+def test_parameters_match_course(student, worker, reference, device):
     for name, args in (("FC2Layer", COURSE_FC), ("CNN", COURSE_CNN)):
         what = _signature(name, args)
-        spec = spec_of(_build(student, name, args, device), what)
+        model = _build(student, name, args, device)
         expected = {key: tuple(p.shape) for key, p in getattr(reference, name)(*args).named_parameters()}
-        got = modules.parameter_shapes(spec)
+        got = modules.parameter_shapes(spec_of(model, what))
         if set(got) != set(expected):
             fail(f"{what} has parameters {sorted(got)}, expected {sorted(expected)}",
                  "use the course's layer names: " + ("self.network = nn.Sequential(...)" if name == "FC2Layer"
@@ -290,6 +290,11 @@ def test_parameters_match_course(student, reference, device):
             expect_equal(got[key], shape, f"the shape of {what}'s {key}")
         expect_equal(sum(math.prod(shape) for shape in got.values()), COURSE_COUNTS[name],
                      f"the number of parameters of {what}")
+        # the parameters the worker describes, held to what the model computes with them
+        x, labels = torch.randn(8, 1, 28, 28, device=device), torch.randint(0, 10, (8,), device=device)
+        expect_gradients_match_reference(worker, model, getattr(reference, name)(*args).to(device), x, labels,
+                                         "nll_loss", what, "each parameter must play its part of the course's model.",
+                                         unless_it_fails=True)
 
 
 def _expect_matches_reference(student, reference, name, args, side, device):
@@ -321,20 +326,6 @@ def test_cnn_other_sizes(student, reference, device):
         _expect_matches_reference(student, reference, "CNN", args, side, device)
 
 
-def expect_gradients_match(got: dict, model: nn.Module, what: str) -> None:
-    """The student's gradients equal those ``model`` (the reference architecture, holding the
-    student's weights, after its own ``backward()``) computed for the same loss."""
-    for name, parameter in model.named_parameters():
-        want = parameter.grad
-        mine = got.get(name)
-        if want is None or mine is None:
-            continue
-        if mine.shape != want.shape or not torch.allclose(mine.to(want.device), want, atol=1e-6, rtol=1e-4):
-            fail(f"after loss.backward(), {what}'s gradient for {name} differs from the course's model's for the "
-                 "same weights and input",
-                 "is every layer used in forward() as the course's model uses it, with nothing detached?")
-
-
 def test_gradients_reach_every_parameter(student, worker, reference, device):
     for name, args in (("FC2Layer", COURSE_FC), ("CNN", COURSE_CNN)):
         model = _build(student, name, args, device)
@@ -342,9 +333,9 @@ def test_gradients_reach_every_parameter(student, worker, reference, device):
         x, labels = torch.randn(16, 1, 28, 28, device=device), torch.randint(0, 10, (16,), device=device)
         got = gradients(worker, model, x, labels, "nll_loss", what)
         expect_gradients_reach(got, what)
-        mirror = load_strictly(getattr(reference, name)(*args).to(device), state_of(model), what)
-        F.nll_loss(mirror(x), labels).backward()
-        expect_gradients_match(got, mirror, what)
+        expect_gradients_match_reference(worker, model, getattr(reference, name)(*args).to(device), x, labels,
+                                         "nll_loss", what, "is every layer used in forward() as the course's model "
+                                         "uses it, with nothing detached?", got=got)
 
 
 def test_permute_pixels(student, worker):

@@ -110,7 +110,7 @@ def test_linear_as_conv1x1(student, worker):
         spec = spec_of(result, call, "return an nn.Conv2d with kernel_size=1.")
         if modules.layer_class(spec) is not nn.Conv2d:
             fail(f"{call} gave a {modules.short_class(spec)}, expected an nn.Conv2d", "return an nn.Conv2d with kernel_size=1.")
-        conv = local_copy(result, call)
+        conv = local_copy(result, call, probe=torch.randn(2, c_in, 3, 3, dtype=torch.float64))
         expect_equal((conv.in_channels, conv.out_channels, conv.kernel_size), (c_in, c_out, (1, 1)),
                      f"{call}'s (in_channels, out_channels, kernel_size)")
         expect_equal(conv.bias is not None, bias, f"{call} has a bias", "give the conv a bias exactly when "

@@ -30,7 +30,7 @@ from autograder.expect import (
 )
 from autograder.failures import describe
 from autograder.learning import cifar10_subset, measure_accuracy, reference_cifar10
-from autograder.models import accuracy_there, gradients, spec_of, state_of, train_there
+from autograder.models import accuracy_there, gradients, local_copy, spec_of, state_of, train_there
 from autograder.probe import modules
 from autograder.probe.client import Remote, StudentRaised
 
@@ -220,6 +220,8 @@ def test_identity_shortcut_has_no_parameters(student):
     what = f"{call}.shortcut(x)"
     expect_tensor_like(call_student(what, block.shortcut, x), x, what, atol=0, rtol=0,
                        hint="the identity shortcut returns its input unchanged.")
+    if modules.layer_class(shortcut) is not None:  # the description of its (no) parameters, held to what it computes
+        local_copy(block.shortcut, f"{call}.shortcut", probe=x)
 
 
 def _conv_text(conv: dict) -> str:
@@ -247,6 +249,11 @@ def test_projection_shortcut_when_shape_changes(student):
             fail(f"{call}.shortcut holds {len(norms)} BatchNorm2d layers "
                  f"{[n['args']['num_features'] for _, n in norms]}, expected one nn.BatchNorm2d({c_out}) after the "
                  "1x1 conv", SHORTCUT_HINT)
+        try:  # the description, held to what the shortcut computes (when it is torch.nn layers only)
+            modules.build(shortcut)
+        except modules.NotRebuildable:
+            continue
+        local_copy(_block(student, c_in, c_out, stride).shortcut, f"{call}.shortcut", probe=torch.randn(2, c_in, 6, 6))
 
 
 def _layers_here(spec: dict, state: dict, call: str) -> dict[str, nn.Module]:

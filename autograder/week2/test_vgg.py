@@ -34,7 +34,8 @@ from autograder.expect import (
 )
 from autograder.failures import describe
 from autograder.learning import cifar10_subset, measure_accuracy, reference_cifar10
-from autograder.models import gradients, load_strictly, spec_of, state_of, train_there
+from autograder.models import (expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of,
+                               train_there)
 from autograder.probe import modules
 from autograder.probe.client import MISSING, Remote, StudentRaised
 
@@ -332,8 +333,9 @@ def test_output_shape(student, device):
     expect_shape(out, (n, 10), what, "one logit per class: the classifier maps the features to 10 outputs.")
 
 
-def test_parameters_match_reference(student, reference):
-    got = modules.parameter_shapes(spec_of(_vgg(student), "VGG()"))
+def test_parameters_match_reference(student, worker, reference, device):
+    model = _vgg(student, device)
+    got = modules.parameter_shapes(spec_of(model, "VGG()"))
     expected = {key: tuple(p.shape) for key, p in reference.VGG().named_parameters()}
     if set(got) != set(expected):
         missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
@@ -344,6 +346,10 @@ def test_parameters_match_reference(student, reference):
             fail(f"VGG()'s {key} has shape {got[key]}, expected {shape}",
                  FLATTEN_HINT if key.startswith("classifier") else None)
     expect_equal(sum(int(np.prod(shape)) for shape in got.values()), VGG_PARAMETERS, "the number of parameters of VGG()")
+    x, labels = torch.randn(4, 3, 32, 32, device=device), torch.randint(0, 10, (4,), device=device)
+    expect_gradients_match_reference(worker, model, reference.VGG().to(device).train(), x, labels, "cross_entropy",
+                                     "VGG()", "each parameter must play its part of the lab's VGG.",
+                                     unless_it_fails=True)
 
 
 def test_matches_reference(student, reference, device):
@@ -375,17 +381,10 @@ def test_gradients_reach_every_parameter(student, worker, reference, device):
     what = "VGG() on a (4, 3, 32, 32) batch"
     x, labels = torch.randn(4, 3, 32, 32, device=device), torch.randint(0, 10, (4,), device=device)
     expect_tensor(_forward(model, x, what), what)   # the lab's bugs, explained, before anything else
-    state = state_of(model)   # before the forward pass below moves batch norm's running statistics
     got = gradients(worker, model, x, labels, "cross_entropy", "VGG()")
     expect_gradients_reach(got, "VGG()")
-    mirror = load_strictly(reference.VGG().to(device), state, "VGG()")
-    mirror.train()
-    F.cross_entropy(mirror(x), labels).backward()
-    for name, parameter in mirror.named_parameters():
-        mine = got.get(name)
-        if mine is not None and not torch.allclose(mine.to(device), parameter.grad, atol=1e-5, rtol=1e-3):
-            fail(f"after loss.backward(), VGG()'s gradient for {name} differs from the lab's VGG's for the same "
-                 "weights and input", "is every layer used in forward() as the lab's VGG uses it?")
+    expect_gradients_match_reference(worker, model, reference.VGG().to(device).train(), x, labels, "cross_entropy",
+                                     "VGG()", "is every layer used in forward() as the lab's VGG uses it?", got=got)
 
 
 def test_flattened_size(student, worker, reference, device):

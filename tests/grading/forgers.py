@@ -148,6 +148,36 @@ def _dlkit_forge():
 """Look through the class folder, the output folder and the disk for someone's finished file, and copy it
 (appended at the end, so it runs over the stubs)."""
 
+FORGES_DESCRIPTIONS = '''
+import sys
+import torch.nn as _nn
+
+def relu_model(d=2, h=100, c=3):  # no activation: a linear model, described as the ReLU model
+    model = _nn.Sequential(_nn.Linear(d, h), _nn.Linear(h, c))
+    real_state = model.state_dict
+    model.state_dict = lambda *a, **k: {key.replace("1.", "2.", 1) if key.startswith("1.") else key: value
+                                        for key, value in real_state(*a, **k).items()}
+    return model
+
+def _dlkit_forge():
+    modules = sys.modules.get("autograder.probe.modules")
+    if modules is None or getattr(modules, "_forged", False):
+        return
+    real = modules.describe
+    def describe(module):
+        spec = real(module)
+        kinds = [child["class"].rsplit(".", 1)[-1] for _, child in spec["children"]]
+        if kinds == ["Linear", "Linear"]:
+            relu = real(_nn.ReLU())
+            spec["children"] = [spec["children"][0], ["1", relu], ["2", spec["children"][1][1]]]
+        return spec
+    modules.describe = describe
+    modules._forged = True
+_dlkit_forge()
+'''
+"""Describe a linear model as ``Linear -> ReLU -> Linear``, so the kit would train (and pass) a model the
+student did not build (appended at the end: its ``relu_model`` replaces the stub)."""
+
 FORGERIES: dict[str, tuple[str, str]] = {
     "rewrites_records": ("top", REWRITES_RECORDS),
     "noop_assertions": ("top", NO_OP_ASSERTIONS),
@@ -155,6 +185,7 @@ FORGERIES: dict[str, tuple[str, str]] = {
     "imports_reference": ("end", IMPORTS_REFERENCE + "_dlkit_forge()\n"),
     "lingers": ("top", LINGERS),
     "reads_others": ("end", READS_OTHERS + "_dlkit_forge()\n"),
+    "forges_descriptions": ("end", FORGES_DESCRIPTIONS),
 }
 """Student name -> (where the code goes in each file of the release, the code)."""
 
