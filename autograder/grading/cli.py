@@ -55,7 +55,7 @@ def run_grade(args: argparse.Namespace) -> int:
                          hidden=(str(submissions), str(out)), check_timeout_s=args.check_timeout,
                          class_seed=args.class_seed)
     jobs = args.jobs or default_jobs(args.threads, args.memory, args.device)
-    options = BatchOptions(submissions, out, grade, jobs=jobs, regrade=args.regrade)
+    options = BatchOptions(submissions, out, grade, jobs=jobs, regrade=args.regrade, pool=not args.no_pool)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as cleanly as Ctrl-C
     try:
         grade_class(options, announce=f"grading {args.submissions} for {args.week}: {jobs} job{'s' * (jobs != 1)}, "
@@ -113,6 +113,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="namespaces (no network, read-only machine; needs root and unshare), process "
                    "(process group and resource limits only), or auto (default)")
     p.add_argument("--no-plots", action="store_true", help="skip the feedback plots (they train the student's model)")
+    p.add_argument("--no-pool", action="store_true",
+                   help="start each submission's grading process afresh instead of forking it from a warm pool "
+                   "(slower; the grades are the same)")
     p.add_argument("--class-seed", type=int, default=None, metavar="N",
                    help="seed of every check's inputs for this class (default: the one OUT/provenance.json "
                    "records, else a random one); the same seed regrades bit for bit")

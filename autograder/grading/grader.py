@@ -162,17 +162,36 @@ def status_of(batch: BatchWorkers, session) -> tuple[str, list[str]]:
     return status, problems
 
 
-def main(config_fd: int, events_fd: int) -> None:
-    """Grade one submission as configured by the batch; never returns."""
-    with os.fdopen(config_fd, "rb") as f:
-        config = json.loads(f.read())
+def prepare() -> None:
+    """What a grading process imports before it forks its workers' zygote: PyTorch, warmed up, on one
+    thread (no OpenMP pool before a fork, see :mod:`autograder.probe.zygote`)."""
     import torch
 
-    from autograder.probe.zygote import Zygote, warm_up
+    from autograder.probe.zygote import warm_up
 
-    torch.set_num_threads(1)  # no OpenMP pool before the fork (see autograder.probe.zygote); pytest sets the threads
-    warm_up()  # before the fork: the zygote's workers start warm, and nothing of the checks is in them
+    torch.set_num_threads(1)  # pytest sets the configured threads later, after the fork
+    warm_up()
+
+
+def main(config_fd: int, events_fd: int) -> None:
+    """Grade one submission as configured by the batch, with a zygote of its own; never returns."""
+    with os.fdopen(config_fd, "rb") as f:
+        config = json.loads(f.read())
+    from autograder.probe.zygote import Zygote
+
+    prepare()  # before the fork: the zygote's workers start warm, and nothing of the checks is in them
     zygote = Zygote()
+    try:
+        run(config, events_fd, zygote)
+    finally:
+        zygote.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def run(config: dict, events_fd: int, zygote) -> None:
+    """Run the checks of one submission (``zygote`` forks its workers) and write ``status.json``."""
     import pytest
 
     import autograder.plugin as plugin
@@ -193,7 +212,3 @@ def main(config_fd: int, events_fd: int) -> None:
               "sandbox_error": batch.sandbox_error,
               "collected": session is not None and bool(session.results), "pytest_exit": int(code)}
     Path(config["status_json"]).write_text(json.dumps(record))
-    zygote.close()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0 if session is not None else 3)

@@ -44,7 +44,8 @@ from pathlib import Path
 
 from autograder.grading.grader import UNSHARE_FLAGS, SandboxError
 from autograder.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT, not_run
-from autograder.probe.launch import KIT_PARENT, CappedOutput
+from autograder.probe.launch import KIT_PARENT, CappedOutput, drain
+from autograder.probe.status import StatusPipe
 from autograder.results import CheckResult, read_results
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
@@ -343,8 +344,10 @@ def _streamed(events: list[dict]) -> tuple[dict, str | None, dict]:
     return done, current, provenance
 
 
-def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | None = None) -> Graded:
-    """Grade ``private/work/sub/<week>`` under ``options``; every declared check of the week gets a result."""
+def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | None = None, pool=None) -> Graded:
+    """Grade ``private/work/sub/<week>`` under ``options``; every declared check of the week gets a result.
+
+    With ``pool`` (a :class:`~.pool.GraderPool`) the grading process is forked warm from it, else started afresh."""
     stop = stop or threading.Event()
     limits = options.limits
     start = time.monotonic()
@@ -354,37 +357,51 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
         folder.mkdir(parents=True, exist_ok=True)
     _give_to_worker(work)
     config = grader_config(private, options)
-    config_r, config_w = os.pipe()
     events = tempfile.TemporaryFile()  # nameless, and in this process: no worker can reach it
     fcntl.fcntl(events.fileno(), fcntl.F_SETFL, fcntl.fcntl(events.fileno(), fcntl.F_GETFL) | os.O_APPEND)
-    fds = (config_r, events.fileno())
-    boot = (f"import sys; sys.path.insert(0, {str(KIT_PARENT)!r}); "
-            f"from autograder.grading.grader import main; main{fds}")
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    try:
-        proc = subprocess.Popen([sys.executable, "-I", "-B", "-u", "-c", boot], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=fds, cwd=result, env=env,
-                                start_new_session=True)
-    finally:
-        os.close(config_r)
-    with os.fdopen(config_w, "wb") as f:
-        f.write(json.dumps(config).encode())
     log = CappedOutput(limits.log_head_bytes, limits.log_tail_bytes)
-    reader = threading.Thread(target=_drain_pipe, args=(proc.stdout, log), daemon=True)
+    if pool is not None:
+        output_r, output_w = os.pipe()
+        try:
+            pid, status_r = pool.grade(config, output_w, events.fileno())
+        finally:
+            os.close(output_w)
+        reader = threading.Thread(target=drain, args=(output_r, log), daemon=True)
+        status = StatusPipe(status_r)
+        running = lambda: not status.done.is_set()  # noqa: E731
+        exit_code = lambda: _exit_code(status.line_starting("exit ", timeout=5))  # noqa: E731
+    else:
+        config_r, config_w = os.pipe()
+        fds = (config_r, events.fileno())
+        boot = (f"import sys; sys.path.insert(0, {str(KIT_PARENT)!r}); "
+                f"from autograder.grading.grader import main; main{fds}")
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        try:
+            proc = subprocess.Popen([sys.executable, "-I", "-B", "-u", "-c", boot], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=fds, cwd=result,
+                                    env=env, start_new_session=True)
+        finally:
+            os.close(config_r)
+        with os.fdopen(config_w, "wb") as f:
+            f.write(json.dumps(config).encode())
+        pid = proc.pid
+        reader = threading.Thread(target=_drain_pipe, args=(proc.stdout, log), daemon=True)
+        running = lambda: proc.poll() is None  # noqa: E731
+        exit_code = lambda: proc.wait()  # noqa: E731
     reader.start()
     deadline = start + limits.timeout_s + (limits.plot_seconds if options.plots else 0) + GRACE_SECONDS
     stopped = None
-    while proc.poll() is None:
+    while running():
         if stop.is_set():
             stopped = "stopped"
         elif time.monotonic() > deadline:
             stopped = "timeout"
         if stopped:
-            _kill_group(proc.pid)
+            _kill_group(pid)
             break
-        time.sleep(0.1)
-    proc.wait()
-    _kill_group(proc.pid)
+        time.sleep(0.05)
+    returncode = exit_code()
+    _kill_group(pid)
     reader.join(timeout=5)
     if stopped == "stopped":
         raise Stopped()
@@ -401,14 +418,14 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
         except (OSError, ValueError, KeyError, TypeError):
             results = None
     if results is None and not done and stopped is None:
-        raise KitError(f"the {options.week} checks could not run (grading process exit status {proc.returncode}):\n"
+        raise KitError(f"the {options.week} checks could not run (grading process exit status {returncode}):\n"
                        f"{log.text()[-3000:].strip()}")
     status, problems = record.get("status", GRADED), list(record.get("problems", []))
     if results is None:  # the grading process was stopped: keep what it finished
         status = TIMEOUT if stopped == "timeout" else CRASHED
         where = f" during {'/'.join(_check_of(current))}" if current else ""
         problems.append(f"timed out after {limits.timeout_s:g} s{where}" if stopped == "timeout"
-                        else f"the grading process ended early (exit status {proc.returncode})")
+                        else f"the grading process ended early (exit status {returncode})")
         results = _complete(options.week, declared, done, problems)
     else:
         results = _complete(options.week, declared, {(r.exercise, r.check): r for r in results}, problems)
@@ -422,6 +439,10 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
     return Graded(status, "; ".join(problems), _tidy(results, work / "sub"), provenance, log.text(),
                   {p: t for p, t in plots.items() if p.is_file()}, time.monotonic() - start,
                   int(record.get("attempts", 0)))
+
+
+def _exit_code(line: str | None) -> int | None:
+    return os.waitstatus_to_exitcode(int(line)) if line is not None else None
 
 
 def _drain_pipe(pipe, log: CappedOutput) -> None:

@@ -35,6 +35,7 @@ from autograder.grading.gradebook import write_gradebook
 from autograder.grading.isolate import (GradeOptions, Stopped, declared_checks, grade_copy, memory_cap_mb,
                                         private_folder, stale_private_folders)
 from autograder.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_run
+from autograder.grading.pool import GraderPool
 from autograder.grading.progress import Progress
 from autograder.grading.summary import write_summary
 from autograder.release.generate import install
@@ -66,6 +67,8 @@ class BatchOptions:
     """Grade again students whose results are already complete."""
     copy_limits: CopyLimits = CopyLimits()
     """Caps on what a submission may bring in."""
+    pool: bool = True
+    """Fork each submission's grading process from a warm pool server (:mod:`.pool`) instead of starting it afresh."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ def _message(*parts: str) -> str:
 
 
 def grade_student(found: Found, source: str, week: Week, options: BatchOptions, stop: threading.Event,
-                  temp_parent: str | None = None) -> StudentOutcome:
+                  temp_parent: str | None = None, pool=None) -> StudentOutcome:
     """Grade one student and write their folder under ``<out>/students/``."""
     students = Path(options.out) / "students"
     staging = students / f".{found.student}.staging"
@@ -214,7 +217,7 @@ def grade_student(found: Found, source: str, week: Week, options: BatchOptions, 
         except InvalidSubmission as error:
             result = _invalid(found, week, source, str(error), options.grade)
         else:
-            graded = grade_copy(private, options.grade, stop)
+            graded = grade_copy(private, options.grade, stop, pool)
             missing = ""
             if copy.missing:
                 missing = (f"none of {week.name}'s files were found (expected {', '.join(week.files)})"
@@ -272,11 +275,13 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
     stop = stop or threading.Event()
     exercises = list(week.titles)
 
+    graders = GraderPool(week.name) if options.pool and todo else None
+
     def job(entry: Found, source: str) -> StudentOutcome:
         if stop.is_set():
             raise Stopped()
         progress.start(entry.student)
-        return grade_student(entry, source, week, options, stop, temp_parent)
+        return grade_student(entry, source, week, options, stop, temp_parent, graders)
 
     pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="dlkit-grade")
     pending = {pool.submit(job, entry, source) for entry, source in todo}
@@ -295,6 +300,8 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if graders is not None:
+            graders.close()
     everyone = sorted(outcomes.values(), key=lambda o: o.student)
     write_gradebook(everyone, exercises, out / "gradebook.csv")
     write_summary(everyone, out)

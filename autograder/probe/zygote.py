@@ -56,19 +56,37 @@ def warm_up() -> None:
 
 
 class Zygote:
-    """A forked process that forks workers; see the module docstring."""
+    """A forked process that forks children on request; see the module docstring.
 
-    def __init__(self, prepare=None):
+    ``become(message, fds)`` is what a child runs (never returns): a worker by default. With
+    ``listen``, other processes (the grading processes of a pool, forked after this one) connect to
+    :attr:`address` with :class:`ZygoteClient`; otherwise only this process asks, through :meth:`spawn`.
+    """
+
+    def __init__(self, prepare=None, become=None, listen: bool = False):
         """Fork the zygote; ``prepare()`` runs in it first (:func:`warm_up`, when this process is not warm yet)."""
+        self.address = None
+        listener = None
+        if listen:
+            import tempfile
+
+            folder = tempfile.mkdtemp(prefix="dlkit-zygote-")
+            self.address = os.path.join(folder, "socket")
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(self.address)
+            os.chmod(self.address, 0o600)
+            listener.listen(64)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:  # the zygote
             ours.close()
             try:
-                _serve(theirs, prepare)
+                _serve(theirs, listener, prepare, become or _become_worker)
             finally:
                 os._exit(0)
         theirs.close()
+        if listener is not None:
+            listener.close()
         self.pid = pid
         self.socket = ours
         self.reader = ours.makefile("rb")
@@ -77,26 +95,7 @@ class Zygote:
               extra: dict | None = None) -> dict:
         """Fork a worker on ``folder``; returns ``{"pid": ..., "requests": fd, "replies": fd, "output": fd,
         "status": fd}`` (the ends this process keeps)."""
-        request_r, request_w = os.pipe()
-        reply_r, reply_w = os.pipe()
-        output_r, output_w = os.pipe()
-        status_r, status_w = os.pipe()
-        given = [request_r, reply_w, output_w, status_w]
-        message = json.dumps({"folder": folder, "threads": threads, "env": env, "sandbox": sandbox,
-                              "extra": extra or {}}).encode() + b"\n"
-        try:
-            socket.send_fds(self.socket, [message], given)
-        finally:
-            for fd in given:
-                os.close(fd)
-        line = self.reader.readline()
-        if not line:
-            for fd in (request_w, reply_r, output_r, status_r):
-                os.close(fd)
-            raise RuntimeError("the zygote that starts workers has ended")
-        answer = json.loads(line)
-        return {"pid": int(answer["pid"]), "requests": request_w, "replies": reply_r, "output": output_r,
-                "status": status_r}
+        return spawn_worker(self.socket, self.reader, folder, threads, env, sandbox, extra)
 
     def close(self) -> None:
         try:
@@ -107,15 +106,68 @@ class Zygote:
                 os.waitpid(self.pid, 0)
             except (ChildProcessError, ProcessLookupError):
                 pass
+            if self.address:
+                for remove in (lambda: os.unlink(self.address), lambda: os.rmdir(os.path.dirname(self.address))):
+                    try:
+                        remove()
+                    except OSError:
+                        pass
 
 
-def _serve(sock: socket.socket, prepare) -> None:
-    """The zygote's loop: fork a worker per request, reap them, report their ends."""
+class ZygoteClient:
+    """A connection of another process to a listening :class:`Zygote` (``Zygote(listen=True).address``)."""
+
+    def __init__(self, address: str):
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.socket.connect(address)
+        self.reader = self.socket.makefile("rb")
+
+    def spawn(self, folder: str, threads: int, env: dict[str, str] | None = None, sandbox: dict | None = None,
+              extra: dict | None = None) -> dict:
+        return spawn_worker(self.socket, self.reader, folder, threads, env, sandbox, extra)
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def ask(sock: socket.socket, reader, message: dict, fds: list[int]) -> int:
+    """Send one request (``message`` and the descriptors the child gets) and return the child's pid;
+    the descriptors are closed here once sent."""
+    try:
+        socket.send_fds(sock, [json.dumps(message).encode() + b"\n"], fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    line = reader.readline()
+    if not line:
+        raise RuntimeError("the zygote that starts workers has ended")
+    return int(json.loads(line)["pid"])
+
+
+def spawn_worker(sock: socket.socket, reader, folder: str, threads: int, env: dict[str, str] | None,
+                 sandbox: dict | None, extra: dict | None) -> dict:
+    request_r, request_w = os.pipe()
+    reply_r, reply_w = os.pipe()
+    output_r, output_w = os.pipe()
+    status_r, status_w = os.pipe()
+    message = {"folder": folder, "threads": threads, "env": env, "sandbox": sandbox, "extra": extra or {}}
+    try:
+        pid = ask(sock, reader, message, [request_r, reply_w, output_w, status_w])
+    except BaseException:
+        for fd in (request_w, reply_r, output_r, status_r):
+            os.close(fd)
+        raise
+    return {"pid": pid, "requests": request_w, "replies": reply_r, "output": output_r, "status": status_r}
+
+
+def _serve(sock: socket.socket, listener: socket.socket | None, prepare, become, keep: tuple[int, ...] = ()) -> None:
+    """The zygote's loop: fork a child per request, reap them, report their ends (each request's last
+    descriptor is the child's status pipe: the zygote writes ``exit <wait status>`` there)."""
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
-    _close_all_but({sock.fileno(), 0, 1, 2})
+    _close_all_but({sock.fileno(), 0, 1, 2, *keep, *([listener.fileno()] if listener is not None else [])})
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grading process's to handle
     _die_with_parent()
     import torch
@@ -124,27 +176,38 @@ def _serve(sock: socket.socket, prepare) -> None:
     if prepare is not None:
         prepare()
     status_fds: dict[int, int] = {}
+    connections = [sock]
     while True:
-        ready, _, _ = select.select([sock], [], [], 0.2)
+        ready, _, _ = select.select([*connections, *([listener] if listener is not None else [])], [], [], 0.2)
         _reap(status_fds)
-        if not ready:
-            continue
-        message, fds = _receive(sock)
-        if message is None:
-            for fd in status_fds.values():
+        for connection in ready:
+            if connection is listener:
+                accepted, _ = listener.accept()
+                connections.append(accepted)
+                continue
+            message, fds = _receive(connection)
+            if message is None:
+                connections.remove(connection)
+                connection.close()
+                if connection is sock:  # the process that made the zygote is gone
+                    for fd in status_fds.values():
+                        os.close(fd)
+                    return
+                continue
+            pid = os.fork()
+            if pid == 0:
+                for other in connections:
+                    other.close()
+                if listener is not None:
+                    listener.close()
+                for fd in [*status_fds.values(), *keep]:
+                    os.close(fd)
+                become(message, fds)
+                os._exit(70)
+            for fd in fds[:-1]:
                 os.close(fd)
-            return
-        request_r, reply_w, output_w, status_w = fds
-        pid = os.fork()
-        if pid == 0:
-            sock.close()
-            for fd in status_fds.values():
-                os.close(fd)
-            _become_worker(message, request_r, reply_w, output_w, status_w)
-        for fd in (request_r, reply_w, output_w):
-            os.close(fd)
-        status_fds[pid] = status_w
-        sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            status_fds[pid] = fds[-1]
+            connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
 
 
 def _die_with_parent() -> None:
@@ -202,8 +265,9 @@ def _open_fds() -> list[int]:
         return list(range(3, 1024))
 
 
-def _become_worker(message: dict[str, Any], requests: int, replies: int, output: int, status: int) -> None:
+def _become_worker(message: dict[str, Any], fds: list[int]) -> None:
     """In the forked child: its own session, its output pipe, its environment and (maybe) its sandbox; serve."""
+    requests, replies, output, status = fds
     try:
         os.setsid()
         _die_with_parent()

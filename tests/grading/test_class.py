@@ -21,7 +21,8 @@ MAX = sum(check.points for exercise in DECLARED.values() for check in exercise.c
 CLASS_SEED = 20261203
 """Both runs draw the class's inputs from this seed (dlkit grade picks a random one unless told)."""
 ONE_JOB = ("reference", "partial", "syntax_error", "zipped")
-"""Graded again with one job (the whole class once more would double the time for little)."""
+"""Graded again with one job, with the warm pool and without (the whole class once more would double the
+time for little)."""
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +31,15 @@ def graded(session_tmp):
     root = build_realistic_class(session_tmp / "realistic")
     build_realistic_class(session_tmp / "realistic_again", ONE_JOB)
     outs = {}
-    for jobs, folder in ((2, root), (1, session_tmp / "realistic_again")):
-        out, tmp = session_tmp / f"realistic_out_{jobs}", session_tmp / f"realistic_tmp_{jobs}"
+    runs = ((2, root, ()), (1, session_tmp / "realistic_again", ()),
+            ("no_pool", session_tmp / "realistic_again", ("--no-pool",)))
+    for key, folder, extra in runs:
+        out, tmp = session_tmp / f"realistic_out_{key}", session_tmp / f"realistic_tmp_{key}"
         tmp.mkdir()
-        proc = grade_command(folder, out, "--jobs", str(jobs), "--class-seed", str(CLASS_SEED), tmp=tmp)
+        jobs = key if isinstance(key, int) else 1
+        proc = grade_command(folder, out, "--jobs", str(jobs), "--class-seed", str(CLASS_SEED), *extra, tmp=tmp)
         assert proc.returncode == 0, proc.stderr
-        outs[jobs] = out
+        outs[key] = out
     return root, outs
 
 
@@ -47,6 +51,14 @@ def test_same_grades_whatever_the_jobs(graded):
         one, two = read_student(outs[1], student), read_student(outs[2], student)
         assert one["tests"] == two["tests"], student
         assert one["extra_data"]["dlkit"]["seeds"] == two["extra_data"]["dlkit"]["seeds"]
+
+
+def test_same_grades_with_the_warm_pool_and_without(graded):
+    _, outs = graded
+    assert read_gradebook(outs["no_pool"]) == read_gradebook(outs[1])
+    for student in ONE_JOB:
+        pooled, fresh = read_student(outs[1], student), read_student(outs["no_pool"], student)
+        assert pooled["tests"] == fresh["tests"] and pooled["extra_data"]["dlkit"] == fresh["extra_data"]["dlkit"]
 
 
 def test_the_class_seed_is_recorded_and_every_check_draws_from_it(graded):
