@@ -244,8 +244,10 @@ def _worker_environment(work: Path, options: GradeOptions) -> dict[str, str]:
 
 
 def _visible_paths() -> list[str]:
-    """Folders the worker needs to read (the kit's code, Python), kept visible, read-only."""
-    return sorted({str(KIT_ROOT), sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent)})
+    """Folders the worker needs to read beyond what its own process has loaded (the sandbox adds those):
+    the kit's package (not the rest of its folder) and Python's own."""
+    return sorted({str(KIT_ROOT / "autograder"), sys.prefix, sys.base_prefix,
+                   str(Path(sys.executable).resolve().parent)})
 
 
 def secret_paths(extra: tuple[str, ...] = ()) -> list[str]:

@@ -112,36 +112,66 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _closed_ancestors(paths: list[str]) -> list[str]:
-    """The outermost folders above ``paths`` that others may not enter (``/root``, mode 700): an
-    unprivileged worker could not reach the paths through them."""
-    closed = set()
-    for path in paths:
-        parts = Path(path).parts
-        for depth in range(2, len(parts)):
-            folder = str(Path(*parts[:depth]))
-            try:
-                if not os.stat(folder).st_mode & stat.S_IXOTH:
-                    closed.add(folder)
-                    break
-            except OSError:
-                break
-    return sorted(closed)
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/dev", "/sys")
+"""The operating system's programs, libraries and settings, and the device and kernel interfaces (CUDA
+reads ``/dev/nvidia*`` and ``/sys``; PyTorch reads the CPU's topology from ``/sys``)."""
+
+
+def _python_folders() -> list[str]:
+    """Where this Python and every module it has loaded live: the prefixes (the standard library and the
+    site-packages of a virtual environment or a system install), the user's site-packages, the folders
+    of the shared libraries mapped now and on ``LD_LIBRARY_PATH``, and the package folder of each loaded
+    module found elsewhere (the kit itself, installed editable)."""
+    import site
+    import sysconfig
+
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             *sysconfig.get_paths().values(), *site.getsitepackages(), site.getusersitepackages(),
+             *os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep)}
+    try:
+        with open("/proc/self/maps") as f:
+            found.update(os.path.dirname(line.split(None, 5)[5].strip()) for line in f
+                         if len(line.split(None, 5)) == 6 and line.split(None, 5)[5].startswith("/"))
+    except OSError:
+        pass
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if "." not in name and isinstance(file, str):
+            found.add(os.path.dirname(file) if os.path.basename(file).startswith("__init__.") else file)
+    return [path for path in found if path]
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """The existing paths among ``paths``, resolved, without those inside another one; never ``/``."""
+    real = sorted({os.path.realpath(p) for p in paths if os.path.isabs(p) and os.path.exists(p)} - {"/"})
+    return [p for p in real if not any(_inside(p, other) and p != other for other in real)]
+
+
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+MNT_DETACH = 2
+
+
+def _switch_root(new_root: str) -> None:
+    """Make ``new_root`` the root and drop every path to the old one (pivot_root, then detach it)."""
+    import platform
+
+    os.chdir(new_root)
+    number = SYS_PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(f"no pivot_root(2) number known for {platform.machine()}")
+    _libc_call("syscall", number, b".", b".")
+    _libc_call("umount2", b".", MNT_DETACH)  # the old root, stacked under the new one
+    os.chdir("/")
 
 
 def _sandbox_filesystem(config: dict) -> None:
-    """Make the machine read-only except the private folder and a small scratch tmpfs; hide what the
-    worker must not see; make what it must read reachable by an unprivileged user."""
+    """Give the worker a root of its own that holds only what it needs, read-only: the system folders,
+    Python and the packages it has loaded; plus its private folder (read-write) and empty scratch
+    tmpfs. Nothing else on the machine is in it, wherever it lies (another copy of the kit, a TA's home,
+    a class graded last week); inside what is kept, ``hidden`` folders are covered."""
     private, host_tmp = config["private"], config["host_tmp"]
-    keep = [p for p in config["visible"] if os.path.exists(p)]
-    reachable = [private, *keep]
-    closed = _closed_ancestors(reachable) if config.get("unprivileged") else []
-    scratch = [host_tmp, *(t for t in SHARED_TEMP if os.path.isdir(t) and not os.path.islink(t))]
-    scratch = [t for t in scratch if not any(_inside(t, other) and t != other for other in scratch)]
-    scratch = list(dict.fromkeys(scratch))
-    covers = [*scratch, *(c for c in closed if not any(_inside(c, t) for t in scratch))]
-    held = {p: os.open(p, O_PATH) for p in reachable if any(_inside(p, c) for c in covers)}
-    for point, extra, _ in _mount_points():
+    os.umask(0o022)  # the folders made below must be enterable by the unprivileged worker
+    for point, extra, _ in _mount_points():  # binds copy these flags: everything kept is read-only
         try:
             _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | extra)
         except OSError:
@@ -150,28 +180,38 @@ def _sandbox_filesystem(config: dict) -> None:
         if fstype not in PSEUDO_FILESYSTEMS and os.path.isdir(point) and not os.statvfs(point).f_flag & os.ST_RDONLY:
             raise OSError(f"{point} ({fstype}) is still writable after remounting read-only (a file open for "
                           "writing there?)")
-    for folder in scratch:  # empty temp folders: nothing another user left there is in sight
-        _mount("dlkit-tmp", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
-    for folder in covers[len(scratch):]:  # a closed folder becomes an empty, enterable one; what is kept is bound back
-        _mount("dlkit-reach", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    links = {top: os.readlink(top) for top in SYSTEM_FOLDERS if os.path.islink(top)}
+    kept = _outermost([*(top for top in SYSTEM_FOLDERS if top not in links), *_python_folders(), *config["visible"]])
+    kept = [p for p in kept if not _inside(p, private) and not _inside(private, p)]
+    held = {path: os.open(path, O_PATH) for path in [*kept, private]}  # the staging tmpfs may cover them
+    stage = next(d for d in ("/tmp", "/mnt", "/var/tmp", "/opt", "/srv") if os.path.isdir(d))
+    _mount("dlkit-root", stage, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for top, target in links.items():
+        os.symlink(target, stage + top)
+    scratch = [host_tmp, *SHARED_TEMP]
+    for folder in sorted({s for s in scratch if not any(_inside(s, o) and s != o for o in scratch)}):
+        os.makedirs(stage + folder, exist_ok=True)  # empty temp folders: nothing another user left is in sight
+        _mount("dlkit-tmp", stage + folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
     for path, fd in sorted(held.items(), key=lambda item: len(item[0])):
-        os.makedirs(path, exist_ok=True)
-        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        inside = stage + path
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(inside, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(inside), exist_ok=True)
+            open(inside, "w").close()
+        _mount(f"/proc/self/fd/{fd}", inside, None, MS_BIND | MS_REC)
         os.close(fd)
-    for folder in covers[len(scratch):]:
-        _mount(None, folder, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    if private not in held:
-        _mount(private, private, None, MS_BIND | MS_REC)
-    _mount(None, private, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)  # read-write again
-    for path in held:
-        if path != private:
-            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    if os.path.isdir("/dev/shm"):
-        _mount("dlkit-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['shm_mb']}m,mode=1777")
+        read_only = 0 if path == private else MS_RDONLY  # a bind of a read-only mount starts read-only
+        _mount(None, inside, None, MS_REMOUNT | MS_BIND | read_only | MS_NOSUID | MS_NODEV)
+    if os.path.isdir(stage + "/dev/shm"):
+        _mount("dlkit-shm", stage + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['shm_mb']}m,mode=1777")
     for path in sorted(config["hidden"], key=len, reverse=True):
-        if os.path.isdir(path) and not any(_inside(p, path) for p in reachable):
-            _mount("dlkit-hidden", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
-    for path in [*keep, *(p for p in config["hidden"] if os.path.isdir(p))]:
+        if os.path.isdir(stage + path) and not _inside(private, path):
+            _mount("dlkit-hidden", stage + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
+    os.makedirs(stage + "/proc", exist_ok=True)
+    _mount(None, stage, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _switch_root(stage)
+    for path in kept:
         if not os.statvfs(path).f_flag & os.ST_RDONLY:
             raise OSError(f"{path} is still writable after remounting read-only")
 
