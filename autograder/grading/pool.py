@@ -24,6 +24,7 @@ import threading
 from pathlib import Path
 
 from autograder.probe.launch import KIT_PARENT
+from autograder.probe.zygote import close_connection
 
 
 class GraderPool:
@@ -56,7 +57,8 @@ class GraderPool:
         return pid, status_r
 
     def close(self) -> None:
-        self.socket.close()
+        """End the server (the end of its socket is its signal) and wait for it."""
+        close_connection(self.socket, self.reader)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
@@ -86,13 +88,14 @@ def _import_checks(week: str) -> None:
 def serve(fd: int, week: str) -> None:
     """The pool server: warm up, fork the workers' zygote, import the checks, then fork a grading process
     per request; never returns."""
-    from autograder.grading.grader import prepare
+    from autograder.grading.grader import freeze_heap, prepare
     from autograder.probe.zygote import Zygote, _serve
 
     control = socket.socket(fileno=fd)
     prepare()
     workers = Zygote(listen=True)  # forked now: PyTorch and the worker's runtime, nothing of the checks
     _import_checks(week)
+    freeze_heap()
     try:
         _serve(control, None, None, lambda message, fds: _become_grader(message, fds, workers.address),
                keep=(workers.socket.fileno(),))

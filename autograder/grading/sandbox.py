@@ -2,19 +2,21 @@
 
 The grading process's zygote (:mod:`autograder.probe.zygote`) forks a child for each worker and
 calls :func:`enter` in it, with the sandbox's config. With ``isolation = "namespaces"`` (root on
-Linux) the child makes fresh mount, network and PID namespaces and, in the mount namespace,
-remounts every mount read-only, binds the worker's folder back read-write, gives the system temp
-folder and ``/dev/shm`` small private tmpfs, and covers with empty read-only tmpfs every folder the
-worker must not see: the class, the output folder, the reference solutions, the kit's checks (they
-hold answer keys), its tests and sample class. A folder the worker must read but cannot reach as an
-unprivileged user (Python installed under a ``/root`` of mode 700) is bound into a traversable
-tmpfs. It then forks PID 1 of the new PID namespace, which mounts its own ``/proc``, forks the
-worker (PID 2) and stays behind as the namespace's init: it reaps orphans and writes PID 2's wait
-status to the status pipe; it dies with its parent, and the whole namespace with it. PID 2 drops
-every capability and, when started as root, becomes ``nobody``, so it can neither undo the mounts,
-nor reach PID 1, nor read what only root may; it sets resource limits (address space: the memory
-budget on top of what is mapped already, not on CUDA; file size; CPU seconds; no core files; a
-process count where the kernel enforces one) and returns to become the worker.
+Linux) the child makes fresh mount, network and PID namespaces and, in the mount namespace, remounts
+every mount read-only and builds a root of its own on a small tmpfs: read-only binds of what a
+worker needs (the system folders, Python's prefixes and site-packages, the folders of the modules
+and shared libraries it has loaded, the kit's package), its private folder read-write, small empty
+tmpfs for the temp folders and ``/dev/shm``; inside what is kept, the folders it must not see (the
+kit's checks, the class, the output, the data root) are covered with empty read-only tmpfs. It
+``pivot_root``s into that and detaches the old root: an allow-list, so a file nobody thought to hide
+(another checkout of the solutions) is out of sight too. It then forks PID 1 of the new PID
+namespace, which mounts its own ``/proc``, forks the worker (PID 2) and stays behind as the
+namespace's init: it reaps orphans and writes PID 2's wait status to the status pipe; it dies with
+its parent, and the whole namespace with it. PID 2 drops every capability and, when started as root,
+becomes ``nobody``, so it can neither undo the mounts, nor reach PID 1, nor read what only root may;
+it sets resource limits (address space: the memory budget on top of what is mapped already, not on
+CUDA; file size; CPU seconds; no core files; a process count where the kernel enforces one) and
+returns to become the worker.
 
 Without namespaces (``isolation = "process"``) only the limits apply.
 """
@@ -182,7 +184,8 @@ def _sandbox_filesystem(config: dict) -> None:
                           "writing there?)")
     links = {top: os.readlink(top) for top in SYSTEM_FOLDERS if os.path.islink(top)}
     kept = _outermost([*(top for top in SYSTEM_FOLDERS if top not in links), *_python_folders(), *config["visible"]])
-    kept = [p for p in kept if not _inside(p, private) and not _inside(private, p)]
+    kept = [p for p in kept if not _inside(p, private) and not _inside(private, p)
+            and not any(_inside(p, hidden) for hidden in config["hidden"])]  # hidden wins over loaded
     held = {path: os.open(path, O_PATH) for path in [*kept, private]}  # the staging tmpfs may cover them
     stage = next(d for d in ("/tmp", "/mnt", "/var/tmp", "/opt", "/srv") if os.path.isdir(d))
     _mount("dlkit-root", stage, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")

@@ -99,7 +99,7 @@ class Zygote:
 
     def close(self) -> None:
         try:
-            self.socket.close()
+            close_connection(self.socket, self.reader)
         finally:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -127,7 +127,18 @@ class ZygoteClient:
         return spawn_worker(self.socket, self.reader, folder, threads, env, sandbox, extra)
 
     def close(self) -> None:
-        self.socket.close()
+        close_connection(self.socket, self.reader)
+
+
+def close_connection(sock: socket.socket, reader) -> None:
+    """Close a connection for good: ``socket.close`` alone leaves the descriptor open while ``reader``
+    (its ``makefile``) is, and the other side would wait for an end that never comes."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # the other side is gone already
+    reader.close()
+    sock.close()
 
 
 def ask(sock: socket.socket, reader, message: dict, fds: list[int]) -> int:
@@ -160,6 +171,24 @@ def spawn_worker(sock: socket.socket, reader, folder: str, threads: int, env: di
     return {"pid": pid, "requests": request_w, "replies": reply_r, "output": output_r, "status": status_r}
 
 
+def discard(spawned: dict) -> None:
+    """Stop a worker asked for but never used, and close the kit's ends of its pipes."""
+    _kill_worker(spawned["pid"])
+    for name in ("requests", "replies", "output", "status"):
+        try:
+            os.close(spawned[name])
+        except OSError:
+            pass
+
+
+def _kill_worker(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _serve(sock: socket.socket, listener: socket.socket | None, prepare, become, keep: tuple[int, ...] = ()) -> None:
     """The zygote's loop: fork a child per request, reap them, report their ends (each request's last
     descriptor is the child's status pipe: the zygote writes ``exit <wait status>`` there)."""
@@ -177,10 +206,16 @@ def _serve(sock: socket.socket, listener: socket.socket | None, prepare, become,
         prepare()
     status_fds: dict[int, int] = {}
     connections = [sock]
+    child_ended = _wake_on_child_end()
     while True:
-        ready, _, _ = select.select([*connections, *([listener] if listener is not None else [])], [], [], 0.2)
+        ready, _, _ = select.select([*connections, *([listener] if listener is not None else []), child_ended],
+                                    [], [], 1.0)
         _reap(status_fds)
         for connection in ready:
+            if connection is child_ended:
+                while _read_some(child_ended):
+                    pass
+                continue
             if connection is listener:
                 accepted, _ = listener.accept()
                 connections.append(accepted)
@@ -196,6 +231,9 @@ def _serve(sock: socket.socket, listener: socket.socket | None, prepare, become,
                 continue
             pid = os.fork()
             if pid == 0:
+                os.close(signal.set_wakeup_fd(-1))
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.close(child_ended)
                 for other in connections:
                     other.close()
                 if listener is not None:
@@ -230,6 +268,24 @@ def _receive(sock: socket.socket) -> tuple[dict | None, list[int]]:
             return None, []
         data += more
     return json.loads(data), list(fds)
+
+
+def _wake_on_child_end() -> int:
+    """A descriptor that becomes readable when a child ends (SIGCHLD through the wake-up fd), so that its
+    end is reported at once rather than at the loop's next timeout."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a Python handler, so the wake-up fd gets the signal
+    signal.set_wakeup_fd(write_end)
+    return read_end
+
+
+def _read_some(fd: int) -> bytes:
+    try:
+        return os.read(fd, 512)
+    except BlockingIOError:
+        return b""
 
 
 def _reap(status_fds: dict[int, int]) -> None:
@@ -326,15 +382,16 @@ class WorkerStartError(RuntimeError):
 
 
 def launched(zygote: Zygote, folder: str, threads: int, env: dict[str, str] | None = None,
-             sandbox: dict | None = None, output=None, watch=None) -> Launched:
+             sandbox: dict | None = None, output=None, watch=None, spawned: dict | None = None) -> Launched:
     """A worker forked by ``zygote``, as the client uses it; ``output`` keeps what it prints
-    (a :class:`~autograder.probe.launch.CappedOutput`); ``watch(pid)`` may stop it (memory, processes)."""
+    (a :class:`~autograder.probe.launch.CappedOutput`); ``watch(pid)`` may stop it (memory, processes).
+    ``spawned``: what ``zygote.spawn`` returned for it earlier, when it was asked for ahead of need."""
     import threading
 
     from autograder.probe.launch import CappedOutput, drain, watch_in_thread
     from autograder.probe.status import StatusPipe
 
-    fds = zygote.spawn(folder, threads, env, sandbox)
+    fds = spawned if spawned is not None else zygote.spawn(folder, threads, env, sandbox)
     output = output if output is not None else CappedOutput()
     threading.Thread(target=drain, args=(fds["output"], output), daemon=True, name="dlkit-worker-output").start()
     status = StatusPipe(fds["status"])
@@ -342,22 +399,14 @@ def launched(zygote: Zygote, folder: str, threads: int, env: dict[str, str] | No
     killed: list[str] = []
     first = status.first_line(timeout=300)
     if first != "ready":
-        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-            try:
-                target()
-            except (ProcessLookupError, PermissionError):
-                pass
+        _kill_worker(pid)
         for fd in (fds["requests"], fds["replies"]):
             os.close(fd)
         why = first.removeprefix("error ") if first else "it ended before it was ready"
         raise WorkerStartError(f"a worker could not be started: {why}\n{output.text()[-2000:]}".rstrip())
 
     def kill() -> None:
-        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-            try:
-                target()
-            except (ProcessLookupError, PermissionError):
-                pass
+        _kill_worker(pid)
 
     def wait(seconds: float | None) -> int | None:
         line = status.line_starting("exit ", timeout=seconds)

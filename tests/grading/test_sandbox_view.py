@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import traceback
 
 import pytest
 import torch
@@ -39,6 +40,8 @@ def _look_around(config: dict, paths: dict[str, str]) -> dict:
                 seen["private_writable"] = False
             seen["root_writable"] = os.access("/", os.W_OK)
             os.write(write_end, json.dumps(seen).encode())
+        except BaseException:
+            os.write(write_end, json.dumps({"error": traceback.format_exc()}).encode())
         finally:
             os._exit(0)
     os.close(write_end)
@@ -81,6 +84,7 @@ def test_a_worker_sees_only_what_it_needs(tmp_path, decoy, namespaces):
         "torch": torch.__file__, "python": os.path.dirname(os.__file__), "tmp_path": str(tmp_path),
         "executable": os.path.dirname(os.path.realpath(sys.executable)),
     })
+    assert "error" not in seen, seen.get("error")
     assert seen["decoy"].startswith("error:")  # the attack: read the copy, paste its functions
     assert seen["kit"] == ["autograder"] and seen["solutions"].startswith("error:") and seen["checks"] == []
     assert "def " in seen["probe"] and "import" in seen["torch"] and "os.py" in seen["python"]
