@@ -214,7 +214,11 @@ def main(config_fd: int, events_fd: int) -> None:
     from autograder.probe.zygote import Zygote
 
     prepare()  # before the fork: the zygote's workers start warm, and nothing of the checks is in them
-    zygote = Zygote()
+    run_and_end(config, events_fd, Zygote())
+
+
+def run_and_end(config: dict, events_fd: int, zygote) -> None:
+    """:func:`run`, then end this process, whatever happened (its output flushed, ``zygote`` closed)."""
     try:
         run(config, events_fd, zygote)
     finally:

@@ -114,17 +114,10 @@ def _become_grader(message: dict, fds: list[int], zygote_address: str) -> None:
     os.close(output)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-    from autograder.grading.grader import run
+    from autograder.grading.grader import run_and_end
     from autograder.probe.zygote import ZygoteClient, _die_with_parent
 
     _die_with_parent()
     config = message["config"]
     os.chdir(Path(config["status_json"]).parent)
-    zygote = ZygoteClient(zygote_address)
-    try:
-        run(config, events, zygote)
-    finally:
-        zygote.close()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    run_and_end(config, events, ZygoteClient(zygote_address))
