@@ -218,18 +218,21 @@ def main(config_fd: int, events_fd: int) -> None:
 
 
 def run_and_end(config: dict, events_fd: int, zygote) -> None:
-    """:func:`run`, then end this process, whatever happened (its output flushed, ``zygote`` closed)."""
+    """:func:`run`, then end this process, whatever happened (its output flushed, ``zygote`` closed): exit
+    status 0 when pytest ran a session, 3 when it could not."""
+    ran = False
     try:
-        run(config, events_fd, zygote)
+        ran = run(config, events_fd, zygote)
     finally:
         zygote.close()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(0 if ran else 3)
 
 
-def run(config: dict, events_fd: int, zygote) -> None:
-    """Run the checks of one submission (``zygote`` forks its workers) and write ``status.json``."""
+def run(config: dict, events_fd: int, zygote) -> bool:
+    """Run the checks of one submission (``zygote`` forks its workers) and write ``status.json``; returns
+    whether pytest ran a session."""
     import pytest
 
     import autograder.plugin as plugin
@@ -250,3 +253,4 @@ def run(config: dict, events_fd: int, zygote) -> None:
               "sandbox_error": batch.sandbox_error,
               "collected": session is not None and bool(session.results), "pytest_exit": int(code)}
     Path(config["status_json"]).write_text(json.dumps(record))
+    return session is not None

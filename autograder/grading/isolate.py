@@ -362,13 +362,12 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
     events = tempfile.TemporaryFile()  # nameless, and in this process: no worker can reach it
     fcntl.fcntl(events.fileno(), fcntl.F_SETFL, fcntl.fcntl(events.fileno(), fcntl.F_GETFL) | os.O_APPEND)
     log = CappedOutput(limits.log_head_bytes, limits.log_tail_bytes)
+    output_r, output_w = os.pipe()  # the grading process's stdout and stderr
     if pool is not None:
-        output_r, output_w = os.pipe()
         try:
             pid, status_r = pool.grade(config, output_w, events.fileno())
         finally:
             os.close(output_w)
-        reader = threading.Thread(target=drain, args=(output_r, log), daemon=True)
         status = StatusPipe(status_r)
         running = lambda: not status.done.is_set()  # noqa: E731
         exit_code = lambda: _exit_code(status.line_starting("exit ", timeout=5))  # noqa: E731
@@ -380,16 +379,17 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             proc = subprocess.Popen([sys.executable, "-I", "-B", "-u", "-c", boot], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=fds, cwd=result,
+                                    stdout=output_w, stderr=output_w, pass_fds=fds, cwd=result,
                                     env=env, start_new_session=True)
         finally:
             os.close(config_r)
+            os.close(output_w)
         with os.fdopen(config_w, "wb") as f:
             f.write(json.dumps(config).encode())
         pid = proc.pid
-        reader = threading.Thread(target=_drain_pipe, args=(proc.stdout, log), daemon=True)
         running = lambda: proc.poll() is None  # noqa: E731
         exit_code = lambda: proc.wait()  # noqa: E731
+    reader = threading.Thread(target=drain, args=(output_r, log), daemon=True)
     reader.start()
     deadline = start + limits.timeout_s + (limits.plot_seconds if options.plots else 0) + GRACE_SECONDS
     stopped = None
@@ -445,11 +445,6 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
 
 def _exit_code(line: str | None) -> int | None:
     return os.waitstatus_to_exitcode(int(line)) if line is not None else None
-
-
-def _drain_pipe(pipe, log: CappedOutput) -> None:
-    while chunk := pipe.read(1 << 16):
-        log.add(chunk)
 
 
 def _kill_group(pid: int) -> None:

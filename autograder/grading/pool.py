@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 
 from autograder.probe.launch import KIT_PARENT
-from autograder.probe.zygote import close_connection
+from autograder.probe.zygote import ask, close_connection
 
 
 class GraderPool:
@@ -45,8 +45,6 @@ class GraderPool:
     def grade(self, config: dict, output: int, events: int) -> tuple[int, int]:
         """Fork a grading process for ``config``; returns its pid and the read end of its status pipe.
         ``output`` and ``events`` are the descriptors it writes its output and its events to."""
-        from autograder.probe.zygote import ask
-
         status_r, status_w = os.pipe()
         try:
             with self.asking:

@@ -28,11 +28,9 @@ import os
 import re
 import resource
 import signal
-import stat
 import sys
 import threading
 from dataclasses import asdict
-from pathlib import Path
 
 # mount(2) flags and prctl(2) options (linux/fs.h, linux/prctl.h)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
@@ -132,8 +130,8 @@ def _python_folders() -> list[str]:
              *os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep)}
     try:
         with open("/proc/self/maps") as f:
-            found.update(os.path.dirname(line.split(None, 5)[5].strip()) for line in f
-                         if len(line.split(None, 5)) == 6 and line.split(None, 5)[5].startswith("/"))
+            mapped = [fields[5].strip() for fields in (line.split(None, 5) for line in f) if len(fields) == 6]
+        found.update(os.path.dirname(path) for path in mapped if path.startswith("/"))
     except OSError:
         pass
     for name, module in list(sys.modules.items()):

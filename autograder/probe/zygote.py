@@ -56,14 +56,13 @@ def warm_up() -> None:
 
 
 class Zygote:
-    """A forked process that forks children on request; see the module docstring.
+    """A forked process that forks workers on request; see the module docstring.
 
-    ``become(message, fds)`` is what a child runs (never returns): a worker by default. With
-    ``listen``, other processes (the grading processes of a pool, forked after this one) connect to
+    With ``listen``, other processes (the grading processes of a pool, forked after this one) connect to
     :attr:`address` with :class:`ZygoteClient`; otherwise only this process asks, through :meth:`spawn`.
     """
 
-    def __init__(self, prepare=None, become=None, listen: bool = False):
+    def __init__(self, prepare=None, listen: bool = False):
         """Fork the zygote; ``prepare()`` runs in it first (:func:`warm_up`, when this process is not warm yet)."""
         self.address = None
         listener = None
@@ -81,7 +80,7 @@ class Zygote:
         if pid == 0:  # the zygote
             ours.close()
             try:
-                _serve(theirs, listener, prepare, become or _become_worker)
+                _serve(theirs, listener, prepare, _become_worker)
             finally:
                 os._exit(0)
         theirs.close()
