@@ -64,59 +64,93 @@ def _descendants(root: int) -> dict[int, int]:
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--seconds", type=int, default=25, help="how long each submission sleeps at import")
-    parser.add_argument("--markdown", type=Path, default=None)
-    args = parser.parse_args()
+KINDS = {
+    "server": "pool server (PyTorch, pytest, checks, reference)",
+    "zygote": "workers' zygote (forked before the checks load)",
+    "grader": "grading process, one per submission",
+    "worker": "worker and its sandbox's two parents, per submission",
+}
+
+
+def _classify(batch: int, tree: dict[int, int]) -> dict[str, list[tuple[float, float]]]:
+    """Memory of every process under the batch, by the part it plays in the pool."""
+    servers = {pid for pid, parent in tree.items()
+               if parent == batch and "autograder.grading.pool" in _cmdline(pid)}
+    kinds: dict[str, list[tuple[float, float]]] = {"batch": [m] if (m := _memory(batch)) else []}
+    for pid, parent in tree.items():
+        memory = _memory(pid)
+        if memory is None:
+            continue
+        if pid in servers:
+            kind = "server"
+        elif parent in servers:
+            kind = "zygote" if pid in tree.values() else "grader"  # graders have no children of their own
+        else:
+            kind = "worker"
+        kinds.setdefault(kind, []).append(memory)
+    return kinds
+
+
+def _measure(jobs: int, seconds: int, pool: bool = True) -> dict[str, list[tuple[float, float]]]:
+    """Grade ``jobs`` sleeping submissions at once; the fullest sample of the run's processes."""
     with tempfile.TemporaryDirectory(prefix="dlkit-memory-") as scratch:
         klass = Path(scratch) / "class"
-        for i in range(args.jobs):
+        for i in range(jobs):
             folder = klass / f"sleeper{i}" / "week1"
             shutil.copytree(HERE / "solutions" / "week1", folder)
             path = folder / "tensor_ops.py"
-            path.write_text(SLEEP.format(seconds=args.seconds) + path.read_text())
+            path.write_text(SLEEP.format(seconds=seconds) + path.read_text())
         batch = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", str(klass), "--week", "week1",
-                                  "--out", str(Path(scratch) / "out"), "--jobs", str(args.jobs), "--no-plots",
-                                  "--check-timeout", str(args.seconds * 4)], cwd=HERE,
+                                  "--out", str(Path(scratch) / "out"), "--jobs", str(jobs), "--no-plots",
+                                  "--check-timeout", str(seconds * 4)] + ([] if pool else ["--no-pool"]), cwd=HERE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         best: dict[str, list[tuple[float, float]]] = {}
-        deadline = time.monotonic() + args.seconds + 60
+        deadline = time.monotonic() + seconds + 60
         while batch.poll() is None and time.monotonic() < deadline:
-            tree = _descendants(batch.pid)
-            servers = [pid for pid, parent in tree.items()
-                       if parent == batch.pid and "autograder.grading.pool" in _cmdline(pid)]
-            kinds: dict[str, list[tuple[float, float]]] = {}
-            for pid, parent in tree.items():
-                memory = _memory(pid)
-                if memory is None:
-                    continue
-                has_children = any(p == pid for p in tree.values())
-                if pid in servers:
-                    kind = "pool server (PyTorch, pytest, checks, reference)"
-                elif parent in servers:
-                    kind = "workers' zygote" if has_children else "grading process (one per submission)"
-                elif any(parent == p for p in tree if tree.get(p) in servers):
-                    kind = "worker, as forked (its sandbox's parents included)"
-                else:
-                    kind = "worker, as forked (its sandbox's parents included)" if tree.get(parent) else "batch"
-                kinds.setdefault(kind, []).append(memory)
-            if sum(len(v) for v in kinds.values()) > sum(len(v) for v in best.values()):
+            kinds = _classify(batch.pid, _descendants(batch.pid))
+            if sum(map(len, kinds.values())) >= sum(map(len, best.values())):
                 best = kinds
             time.sleep(0.5)
         batch.wait()
-    rows = ["| processes | count | RSS each, MB | PSS each, MB | PSS in all, MB |", "| --- | --- | --- | --- | --- |"]
-    for kind, values in sorted(best.items()):
-        rss = sorted(v[0] for v in values)
-        pss = sorted(v[1] for v in values)
-        rows.append(f"| {kind} | {len(values)} | {rss[0]:.0f} to {rss[-1]:.0f} | {pss[0]:.0f} to {pss[-1]:.0f} | "
-                    f"{sum(pss):.0f} |")
-    total_pss = sum(v[1] for values in best.values() for v in values)
-    total_rss = sum(v[0] for values in best.values() for v in values)
-    text = (f"{args.jobs} submissions graded at once with the pool, every process sampled while the students' "
-            f"code slept at import. RSS in all {total_rss:.0f} MB (shared pages counted in every process), "
-            f"PSS in all {total_pss:.0f} MB (shared pages counted once).\n\n" + "\n".join(rows) + "\n")
+    return best
+
+
+def _total(kinds: dict[str, list[tuple[float, float]]]) -> float:
+    return sum(pss for values in kinds.values() for _, pss in values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2, 4],
+                        help="submissions graded at once, one run each (sleeping code, so more jobs than cores is fine)")
+    parser.add_argument("--seconds", type=int, default=25, help="how long each submission sleeps at import")
+    parser.add_argument("--markdown", type=Path, default=None)
+    args = parser.parse_args()
+    runs = {jobs: _measure(jobs, args.seconds) for jobs in args.jobs}
+    fresh = {jobs: _total(_measure(jobs, args.seconds, pool=False)) for jobs in (min(args.jobs), max(args.jobs))}
+    labels = {"batch": "batch (`dlkit grade`)", **KINDS}
+    rows = ["| jobs | processes | count | RSS each, MB | PSS each, MB | PSS in all, MB |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for jobs, kinds in runs.items():
+        for kind in labels:
+            values = kinds.get(kind, [])
+            if not values:
+                continue
+            rss = sorted(v[0] for v in values)
+            pss = sorted(v[1] for v in values)
+            rows.append(f"| {jobs} | {labels[kind]} | {len(values)} | {rss[0]:.0f} to {rss[-1]:.0f} | "
+                        f"{pss[0]:.0f} to {pss[-1]:.0f} | {sum(pss):.0f} |")
+        rows.append(f"| {jobs} | **all** | {sum(map(len, kinds.values()))} | | | **{_total(kinds):.0f}** |")
+    few, many = min(runs), max(runs)
+    marginal = (_total(runs[many]) - _total(runs[few])) / (many - few) if many > few else float("nan")
+    text = (f"Submissions graded at once with the pool (one run per row group), every process sampled while the "
+            f"students' code slept at import. PSS counts shared pages once (divided among the processes that "
+            f"share them), so a run's PSS in all is what it costs; RSS counts them in every process.\n\n"
+            + "\n".join(rows) + f"\n\nMemory per extra submission graded at once: **{marginal:.0f} MB** "
+            f"(PSS in all with {many} jobs minus with {few}, divided by {many - few}). Without the pool "
+            f"(`--no-pool`, a fresh grading process per submission), measured the same way in the same run: "
+            f"PSS in all {fresh[few]:.0f} MB with {few} job(s), {fresh[many]:.0f} MB with {many}, so "
+            f"**{(fresh[many] - fresh[few]) / max(many - few, 1):.0f} MB** per extra submission.\n")
     print(text)
     if args.markdown:
         args.markdown.write_text(text)
