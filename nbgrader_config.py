@@ -1,6 +1,6 @@
 """nbgrader settings for the dlkit course, read by ``nbgrader ...`` run from the repository root.
 
-``dlkit release`` uses the same settings (``autograder.release.notebooks.nbgrader_config``) on a
+``dlkit release`` uses the same settings (``dlkit.release.notebooks.nbgrader_config``) on a
 temporary course directory, so what instructors run by hand and what the kit generates agree.
 
 Course directory (``CourseDirectory.root``): ``build/course/`` in the repository (git-ignored),
@@ -42,7 +42,7 @@ Settings (each with nbgrader's own help under ``nbgrader --help-all``):
 import os
 from pathlib import Path
 
-from autograder.release.notebooks import nbgrader_config
+from dlkit.release.notebooks import nbgrader_config
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 c.merge(nbgrader_config(Path(os.environ.get("DLKIT_NBGRADER_ROOT", Path(__file__).resolve().parent / "build" / "course"))))

@@ -1,4 +1,7 @@
-"""The ``dlkit`` command for instructors and TAs: ``dlkit data``, ``dlkit release``, ``dlkit grade``."""
+"""The ``dlkit`` command of a student's handout: ``dlkit data`` (fetch, link or check the data sets).
+
+The kit itself installs :mod:`dlkit.cli` under the same name, which adds the instructors' commands.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,12 @@ import argparse
 import sys
 
 from autograder import __version__, cli_data
-from autograder.grading import cli as grading_cli
-from autograder.release import cli as release_cli
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlkit", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"dlkit {__version__}")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (cli_data, release_cli, grading_cli):
-        module.add_parser(subparsers)  # each sets ``func`` on its parsers
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = argparse.ArgumentParser(prog="dlkit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"dlkit {__version__}")
+    cli_data.add_parser(parser.add_subparsers(title="commands", metavar="COMMAND"))
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()

@@ -17,7 +17,7 @@ from torch import nn
 
 from autograder.batches import subset
 from autograder.data import cifar10_tensors
-from autograder.reference import load_reference
+from dlkit.reference import load_reference
 
 
 @functools.lru_cache(maxsize=4)

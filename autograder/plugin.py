@@ -19,12 +19,12 @@ import pytest
 
 from autograder import settings as settings_module
 from autograder.data.errors import DataError
-from autograder.expect import fail
+from autograder.expect import Pending, fail
 from autograder.failures import describe
 from autograder.probe.client import WorkerClient, WorkerDied, wait_status_reason
-from autograder.reference import load_reference
 from autograder.report import format_table
-from autograder.results import FAILED, PASSED, CheckResult, current_provenance, gradescope_json, write_json_atomically
+from autograder.oracle import LiveOracle, NotRecorded, Oracle, RecordedOracle, load_recorded
+from autograder.results import FAILED, PASSED, PENDING, CheckResult, current_provenance, gradescope_json, write_json_atomically
 from autograder.spec import SpecError, check_spec, exercise_spec, load_spec
 from autograder.submission import StudentCodeError, Submission
 from autograder.timeout import CheckClock, CheckTimeout
@@ -54,7 +54,7 @@ CRASHES_PER_EXERCISE = 2
 that every check calls and that kills the process would otherwise cost one worker start per check)."""
 
 def batch_plugin(config: pytest.Config):
-    """``dlkit grade``'s plugin in this run (:class:`autograder.grading.grader.BatchWorkers`: sandboxed
+    """``dlkit grade``'s plugin in this run (:class:`dlkit.grading.grader.BatchWorkers`: sandboxed
     workers, the submission's deadline), or ``None`` in a student's own run."""
     return next((p for p in config.pluginmanager.get_plugins() if getattr(p, "dlkit_batch", False)), None)
 
@@ -73,6 +73,8 @@ class GradingSession:
         """(kind, what happened) for each time the worker ended or time ran out: ``("crashed", "x/y: ...")``."""
         self.timed_out: str | None = None
         """In ``dlkit grade``: what the submission was doing when its time ran out."""
+        self.recorded: dict[str, dict] = {}
+        """Week -> check id -> key -> value recorded from the reference (a handout's oracle)."""
 
     @property
     def settings(self) -> settings_module.Settings:
@@ -114,6 +116,20 @@ class GradingSession:
             from autograder.probe.zygote import Zygote, warm_up
 
             self.zygote = Zygote(prepare=warm_up)
+
+    def oracle(self, check_id: str) -> Oracle:
+        """The oracle of one check: live in the kit (recording too, for ``dlkit release record``),
+        recorded values in a handout."""
+        recorder = next((p for p in self.config.pluginmanager.get_plugins()
+                         if getattr(p, "dlkit_recorder", False)), None)
+        if recorder is not None:
+            return LiveOracle(check_id, record=recorder.values.setdefault(check_id, {}))
+        if self.settings.oracle == "live":
+            return LiveOracle(check_id)
+        week = check_id.split("/")[0]
+        if week not in self.recorded:
+            self.recorded[week] = load_recorded(week)
+        return RecordedOracle(check_id, self.recorded[week].get(check_id, {}))
 
     def submission(self, week: str) -> Submission:
         return Submission(self.client(week), self.settings.submission, week)
@@ -279,16 +295,28 @@ def worker(request: pytest.FixtureRequest, submission: Submission) -> WorkerClie
 
 @pytest.fixture
 def reference(request: pytest.FixtureRequest):
-    """The reference solution's module for this check's exercise (in this process, never the worker's)."""
+    """TRANSITIONAL (kit only, gone once every check asks its ``oracle``): the live reference module."""
+    from dlkit.reference import load_reference
+
     spec = _item_spec(request)
     return load_reference(spec.week, spec.exercise)
 
 
 @pytest.fixture
 def reference_module(request: pytest.FixtureRequest):
-    """``reference_module("cifar10")``: another exercise's reference module of this check's week."""
+    """TRANSITIONAL (kit only): ``reference_module("cifar10")``, another exercise's live reference module."""
+    from dlkit.reference import load_reference
+
     week = _item_spec(request).week
     return lambda stem: load_reference(week, stem)
+
+
+@pytest.fixture
+def oracle(request: pytest.FixtureRequest) -> Oracle:
+    """What this check learns from the reference solution (:mod:`autograder.oracle`): the live reference
+    in the kit, values recorded at release time in a student's handout."""
+    spec = _item_spec(request)
+    return _session(request.config).oracle(spec.id)
 
 
 @pytest.fixture
@@ -406,7 +434,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = outcome.get_result()
     state = _session(item.config)
     message, cause = "", ""
-    if report.failed and call.excinfo is not None:
+    waiting = report.failed and call.excinfo is not None and isinstance(call.excinfo.value, (Pending, NotRecorded))
+    if waiting:  # decided by dlkit grade: not a failure here
+        message = str(call.excinfo.value) if isinstance(call.excinfo.value, Pending) else \
+            "checked against the reference after submission (this handout has no recorded value for it)"
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"pending: {message}")
+    elif report.failed and call.excinfo is not None:
         error = call.excinfo.value
         clock = item.stash.get(CLOCK_KEY, None)
         message = describe(error, check=spec.name, seconds=clock.seconds if clock is not None else None)
@@ -424,9 +458,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     final = (report.when == "setup" and report.failed) or report.when == "call"
     if final:
         passed = report.passed
+        status = PENDING if waiting else PASSED if passed else FAILED
         state.results.append(
             CheckResult(spec.week, spec.exercise, spec.name, spec.points, spec.points if passed else 0.0,
-                        PASSED if passed else FAILED, message, item.stash[SEED_KEY], spec.visibility, cause)
+                        status, message, item.stash[SEED_KEY], spec.visibility, cause)
         )
 
 

@@ -12,7 +12,7 @@ import textwrap
 from itertools import groupby
 from textwrap import indent
 
-from autograder.results import PASSED, CheckResult, Provenance, total
+from autograder.results import PASSED, PENDING, CheckResult, Provenance, pending_points, total
 
 WIDTH = 72
 SHORT_MESSAGE = 80
@@ -69,12 +69,16 @@ def format_table(results: list[CheckResult], provenance: Provenance, titles: dic
         lines.append(f"{header:<{WIDTH - 12}}{_points(earned):>5} / {_points(possible):<5}")
         first_with_message: dict[str, str] = {}
         for r in group:
-            mark = "PASS" if r.status == PASSED else "FAIL"
+            mark = {PASSED: "PASS", PENDING: "WAIT"}.get(r.status, "FAIL")
             row = f"  {mark}  {r.check}"
-            lines.append(f"{row:<{WIDTH - 12}}{_points(r.score):>5} / {_points(r.max_score):<5}")
+            score = "-" if r.status == PENDING else _points(r.score)
+            lines.append(f"{row:<{WIDTH - 12}}{score:>5} / {_points(r.max_score):<5}")
             if r.status != PASSED and r.output:
                 lines += [indent(text, " " * 8) for text in _message_lines(r, first_with_message)]
     earned, possible = total(results)
     lines.append("")
     lines.append(f"{'TOTAL':<{WIDTH - 12}}{_points(earned):>5} / {_points(possible):<5}")
+    waiting = pending_points(results)
+    if waiting:
+        lines.append(f"{_points(waiting)} of these points are pending (WAIT): answered here, graded after submission.")
     return "\n".join(lines)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from autograder.files import write_text_atomically
 
-PASSED, FAILED = "passed", "failed"
+PASSED, FAILED, PENDING = "passed", "failed", "pending"
+"""A check's status. ``PENDING``: decided only by ``dlkit grade`` (a multiple-choice answer in a
+student's handout, which holds no key): no points yet, and no failure either."""
 
 
 @dataclass
@@ -27,9 +29,9 @@ class CheckResult:
     score: float
     """Points earned: ``max_score`` when passed, else 0."""
     status: str
-    """``"passed"`` or ``"failed"``."""
+    """``"passed"``, ``"failed"`` or ``"pending"``."""
     output: str
-    """Message for the student: empty when passed."""
+    """Message for the student: empty when passed; what happens to the points when pending."""
     seed: int
     """Seed the check ran with."""
     visibility: str = "visible"
@@ -103,8 +105,13 @@ def shared_causes(results: list[CheckResult]) -> list[str]:
 
 
 def total(results: list[CheckResult]) -> tuple[float, float]:
-    """(points earned, points possible)."""
+    """(points earned, points possible); pending points count as possible, not earned."""
     return sum(r.score for r in results), sum(r.max_score for r in results)
+
+
+def pending_points(results: list[CheckResult]) -> float:
+    """Points of the checks only ``dlkit grade`` decides (see :data:`PENDING`)."""
+    return sum(r.max_score for r in results if r.status == PENDING)
 
 
 def gradescope_json(results: list[CheckResult], provenance: Provenance) -> dict:
@@ -115,15 +122,18 @@ def gradescope_json(results: list[CheckResult], provenance: Provenance) -> dict:
         "score": earned,
         "max_score": possible,
         "tests": [_test_json(r) for r in results],
-        "extra_data": {"dlkit": asdict(provenance)},
+        "extra_data": {"dlkit": asdict(provenance), "pending_points": pending_points(results)},
     }
 
 
 def _test_json(result: CheckResult) -> dict:
     test = {"name": result.id, "score": result.score, "max_score": result.max_score, "status": result.status,
             "output": result.output, "visibility": result.visibility}
+    if result.status == PENDING:  # Gradescope knows passed and failed only
+        del test["status"]
+        test["extra_data"] = {"pending": True}
     if result.cause:
-        test["extra_data"] = {"cause": result.cause}
+        test.setdefault("extra_data", {})["cause"] = result.cause
     return test
 
 
@@ -140,7 +150,8 @@ def read_results(path: Path) -> tuple[list[CheckResult], dict]:
     results = []
     for test in data["tests"]:
         week, exercise, check = test["name"].split("/", 2)
-        results.append(CheckResult(week, exercise, check, test["max_score"], test["score"], test["status"],
+        status = PENDING if (test.get("extra_data") or {}).get("pending") else test["status"]
+        results.append(CheckResult(week, exercise, check, test["max_score"], test["score"], status,
                                    test["output"], seeds.get(test["name"], 0), test.get("visibility", "visible"),
                                    (test.get("extra_data") or {}).get("cause", "")))
     return results, provenance

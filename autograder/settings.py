@@ -15,6 +15,7 @@ from pathlib import Path
 KIT_ROOT = Path(__file__).resolve().parent.parent
 DEVICES = ("auto", "cpu", "cuda")
 PROFILES = ("auto", "quick", "full")
+ORACLES = ("auto", "live", "recorded")
 
 
 class SettingsError(ValueError):
@@ -59,6 +60,9 @@ OPTIONS = (
     Option("class_seed", "--class-seed", "DLKIT_CLASS_SEED", "dlkit_class_seed", None,
            "seed every check's random inputs and training data from this number as well as the check's name "
            "(dlkit grade picks one per class, so a submission cannot know its inputs in advance); recorded"),
+    Option("oracle", "--oracle", "DLKIT_ORACLE", "dlkit_oracle", "auto",
+           "what checks compare with: live (the reference solution, instructors' kit only), recorded (values "
+           "recorded from it at release time, as in a student's handout) or auto (live where the reference is)"),
 )
 
 
@@ -82,6 +86,8 @@ class Settings:
     """Seconds per check overriding exercises.toml (0: no limit), or ``None``."""
     class_seed: int | None = None
     """Seed mixed into every check's seed and every training budget's (``None``: the checks' own seeds)."""
+    oracle: str = "recorded"
+    """``"live"`` (the reference solution, in the kit) or ``"recorded"`` (``auto`` already resolved)."""
 
 
 def _raw_values(config) -> dict[str, tuple[str | None, str]]:
@@ -179,4 +185,15 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
         if not 0 <= class_seed < 2**63:
             raise SettingsError(f"{source}={value!r} must be a whole number, 0 or more")
 
-    return Settings(submission, device, profile, data_root, results_json, threads, check_timeout, class_seed)
+    value, source = raw["oracle"]
+    oracle = _choice(value, ORACLES, source)
+    from autograder.oracle import live_reference_available
+
+    if oracle == "auto":
+        oracle = "live" if live_reference_available() else "recorded"
+    elif oracle == "live" and not live_reference_available():
+        raise SettingsError(f"{source}=live, but this is a student's handout: it has no reference solution "
+                            "(leave --oracle out: the handout compares with its recorded values)")
+
+    return Settings(submission, device, profile, data_root, results_json, threads, check_timeout, class_seed,
+                    oracle)

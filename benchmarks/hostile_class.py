@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.grading.isolate import NAMESPACES, detect_isolation  # noqa: E402
+from dlkit.grading.isolate import NAMESPACES, detect_isolation  # noqa: E402
 from autograder.settings import KIT_ROOT  # noqa: E402
 from tests.grading.grading_classes import build_hostile_class, build_realistic_class  # noqa: E402
 
@@ -28,7 +28,7 @@ def main() -> None:
         root = build_hostile_class(Path(tmp) / "class", namespaces=detect_isolation() == NAMESPACES)
         build_realistic_class(root, ("reference", "release", "partial"))
         start = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(root), "--week", "week1",
+        proc = subprocess.run([sys.executable, "-m", "dlkit.cli", "grade", str(root), "--week", "week1",
                                "--out", str(Path(tmp) / "out"), "--jobs", "2", "--no-plots"],
                               cwd=KIT_ROOT, capture_output=True, text=True)
         seconds = time.monotonic() - start

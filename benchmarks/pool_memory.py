@@ -75,7 +75,7 @@ KINDS = {
 def _classify(batch: int, tree: dict[int, int]) -> dict[str, list[tuple[float, float]]]:
     """Memory of every process under the batch, by the part it plays in the pool."""
     servers = {pid for pid, parent in tree.items()
-               if parent == batch and "autograder.grading.pool" in _cmdline(pid)}
+               if parent == batch and "dlkit.grading.pool" in _cmdline(pid)}
     kinds: dict[str, list[tuple[float, float]]] = {"batch": [m] if (m := _memory(batch)) else []}
     for pid, parent in tree.items():
         memory = _memory(pid)
@@ -100,7 +100,7 @@ def _measure(jobs: int, seconds: int, pool: bool = True) -> dict[str, list[tuple
             shutil.copytree(HERE / "solutions" / "week1", folder)
             path = folder / "tensor_ops.py"
             path.write_text(SLEEP.format(seconds=seconds) + path.read_text())
-        batch = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", str(klass), "--week", "week1",
+        batch = subprocess.Popen([sys.executable, "-m", "dlkit.cli", "grade", str(klass), "--week", "week1",
                                   "--out", str(Path(scratch) / "out"), "--jobs", str(jobs), "--no-plots",
                                   "--check-timeout", str(seconds * 4)] + ([] if pool else ["--no-pool"]), cwd=HERE,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

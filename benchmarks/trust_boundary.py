@@ -48,7 +48,7 @@ def _grade(kit: Path, flags: list[str], klass: Path, week: str, jobs: int, env: 
            out: Path | None = None) -> float:
     with tempfile.TemporaryDirectory(prefix="dlkit-bench-out-") as scratch:
         out = out or Path(scratch)
-        return _run(kit, ["-m", "autograder.cli", "grade", str(klass), "--week", week, "--out", str(out),
+        return _run(kit, ["-m", "dlkit.cli" if (kit / "dlkit" / "cli.py").exists() else "autograder.cli", "grade", str(klass), "--week", week, "--out", str(out),
                           "--jobs", str(jobs), "--no-plots", *flags], env)
 
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder.spec import exercise_spec  # noqa: E402
-from autograder.reference import load_reference  # noqa: E402
+from dlkit.reference import load_reference  # noqa: E402
 from autograder.week2 import test_cifar10, test_mnist  # noqa: E402
 
 

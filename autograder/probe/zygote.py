@@ -5,7 +5,7 @@ the zygote holds PyTorch and the worker's runtime, already imported and warmed u
 step imports a second of PyTorch's internals the first time), and nothing else. For each worker
 the grading process asks for, the zygote forks a child that becomes the worker (copy-on-write: the
 imports are shared), after it has applied the worker's environment and, in ``dlkit grade``, its
-sandbox (:func:`autograder.grading.sandbox.enter`). The worker that served one submission never
+sandbox (:func:`dlkit.grading.sandbox.enter`). The worker that served one submission never
 serves another.
 
 Requests go over a Unix socket: a JSON line and, alongside, the file descriptors the new worker
@@ -338,7 +338,7 @@ def _become_worker(message: dict[str, Any], fds: list[int]) -> None:
         folder = message["folder"]
         sandbox = message.get("sandbox")
         if sandbox:
-            from autograder.grading.sandbox import enter
+            from dlkit.grading.sandbox import enter
 
             enter(sandbox, status, keep=(requests, replies, status))  # returns in the worker, PID 2 of its namespace
         else:

@@ -14,16 +14,6 @@ from autograder.models import local_copy, spec_of, state_of
 from autograder.probe import modules
 
 CHOICES = ("a", "b", "c", "d")
-# sha256 of "dlkit/week1/<NAME>=<letter>", first 16 hex digits: the right letters are not
-# written out here (with four choices this keeps honest students honest, nothing more).
-RIGHT_ANSWERS = {
-    "ANSWER_ALEXNET": "e50062abab8855d5",
-    "ANSWER_ACTIVATIONS": "9e651d8ac81a0d8a",
-    "ANSWER_VANISHING_GRADIENT": "35b5bced6951cce7",
-    "ANSWER_WIDTH_VS_DEPTH": "c86d6992a2d076a1",
-    "ANSWER_SOFTMAX": "991569661037d19e",
-    "ANSWER_SGD_VS_ADAM": "2968a194b76e5f59",
-}
 
 
 def _random_shape() -> tuple[int, ...]:
@@ -156,35 +146,35 @@ def test_gradient_norms_sigmoid_vs_relu(student, reference, exercise, profile):
 
 # --- multiple choice -------------------------------------------------------------------------
 
-def _expect_choice(student, name: str, hint: str) -> None:
-    expect_choice(student, name, "week1", CHOICES, RIGHT_ANSWERS[name], hint)
+def _expect_choice(student, oracle, name: str, hint: str) -> None:
+    expect_choice(student, name, CHOICES, oracle.answer(name), hint)
 
 
-def test_answer_alexnet(student):
-    _expect_choice(student, "ANSWER_ALEXNET",
+def test_answer_alexnet(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_ALEXNET",
                    "compare the two networks' size, activations, regularisation, data and hardware.")
 
 
-def test_answer_activations(student):
-    _expect_choice(student, "ANSWER_ACTIVATIONS",
+def test_answer_activations(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_ACTIVATIONS",
                    "what does collapse_linear show about Linear layers with nothing in between?")
 
 
-def test_answer_vanishing_gradient(student):
-    _expect_choice(student, "ANSWER_VANISHING_GRADIENT",
+def test_answer_vanishing_gradient(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_VANISHING_GRADIENT",
                    "look at what gradient_norms returns for 'sigmoid', layer by layer.")
 
 
-def test_answer_width_vs_depth(student):
-    _expect_choice(student, "ANSWER_WIDTH_VS_DEPTH",
+def test_answer_width_vs_depth(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_WIDTH_VS_DEPTH",
                    "think about what makes deep networks hard to train, and what width costs.")
 
 
-def test_answer_softmax(student):
-    _expect_choice(student, "ANSWER_SOFTMAX",
+def test_answer_softmax(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_SOFTMAX",
                    "look at what softmax returns: its signs, its sums, its order.")
 
 
-def test_answer_sgd_vs_adam(student):
-    _expect_choice(student, "ANSWER_SGD_VS_ADAM",
+def test_answer_sgd_vs_adam(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_SGD_VS_ADAM",
                    "the spiral is one experiment: does it settle the question for every problem?")

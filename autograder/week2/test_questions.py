@@ -20,18 +20,6 @@ from autograder.models import local_copy, spec_of, state_of
 from autograder.probe import modules
 
 CHOICES = ("a", "b", "c", "d")
-# sha256 of "dlkit/week2/<NAME>=<letter>", first 16 hex digits: the right letters are not
-# written out here (with four choices this keeps honest students honest, nothing more).
-RIGHT_ANSWERS = {
-    "ANSWER_SHUFFLE": "3470e658241fc063",
-    "ANSWER_TRANSFORMS": "14f2887f1c7ff0cb",
-    "ANSWER_EPOCH_VS_BATCH": "e922849cfcd4d11c",
-    "ANSWER_CONV1X1": "afa7a587a34cb9d3",
-    "ANSWER_RESIDUAL": "9c1cdd99b0e74853",
-    "ANSWER_LENET": "b55014a24751540a",
-    "ANSWER_RESIDUAL_SHAPES": "099b50c23c4c9652",
-    "ANSWER_IMPROVE": "9f369772fb22e02c",
-}
 
 
 def _randint(low: int, high: int) -> int:
@@ -177,43 +165,43 @@ def test_epoch_orders_reproducible(student):
 
 # --- multiple choice -------------------------------------------------------------------------
 
-def _expect_choice(student, name: str, hint: str) -> None:
-    expect_choice(student, name, "week2", CHOICES, RIGHT_ANSWERS[name], hint)
+def _expect_choice(student, oracle, name: str, hint: str) -> None:
+    expect_choice(student, name, CHOICES, oracle.answer(name), hint)
 
 
-def test_answer_shuffle(student):
-    _expect_choice(student, "ANSWER_SHUFFLE",
+def test_answer_shuffle(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_SHUFFLE",
                    "look at what epoch_orders returns with shuffle=False and shuffle=True, and at what makes it "
                    "reproducible.")
 
 
-def test_answer_transforms(student):
-    _expect_choice(student, "ANSWER_TRANSFORMS",
+def test_answer_transforms(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_TRANSFORMS",
                    "how many images does an epoch have with augmentation, and what must test images look like?")
 
 
-def test_answer_epoch_vs_batch(student):
-    _expect_choice(student, "ANSWER_EPOCH_VS_BATCH", "see iterations_per_epoch.")
+def test_answer_epoch_vs_batch(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_EPOCH_VS_BATCH", "see iterations_per_epoch.")
 
 
-def test_answer_conv1x1(student):
-    _expect_choice(student, "ANSWER_CONV1X1", "see linear_as_conv1x1: what does the conv compute at each pixel?")
+def test_answer_conv1x1(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_CONV1X1", "see linear_as_conv1x1: what does the conv compute at each pixel?")
 
 
-def test_answer_residual(student):
-    _expect_choice(student, "ANSWER_RESIDUAL",
+def test_answer_residual(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_RESIDUAL",
                    "what does a block have to learn when its output is x + F(x), and where does the gradient go?")
 
 
-def test_answer_lenet(student):
-    _expect_choice(student, "ANSWER_LENET",
+def test_answer_lenet(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_LENET",
                    "compare inputs, activations, how the maps shrink, the loss and the optimiser.")
 
 
-def test_answer_residual_shapes(student):
-    _expect_choice(student, "ANSWER_RESIDUAL_SHAPES", "see ResidualBlock's shortcut when stride or channels change.")
+def test_answer_residual_shapes(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_RESIDUAL_SHAPES", "see ResidualBlock's shortcut when stride or channels change.")
 
 
-def test_answer_improve(student):
-    _expect_choice(student, "ANSWER_IMPROVE",
+def test_answer_improve(student, oracle):
+    _expect_choice(student, oracle, "ANSWER_IMPROVE",
                    "the lab already uses Adam; what made SmallResNet beat Net under the same budget?")

@@ -165,18 +165,30 @@ def test_expectations_check_type_then_dtype_then_shape_then_values(actual, messa
     ],
 )
 def test_multiple_choice_messages(tmp_path, source, message):
-    from autograder.expect import answer_digest, expect_choice
+    from autograder.expect import expect_choice
 
     _write(tmp_path / "week1", "questions.py", source)
     module = Submission(tmp_path, "week1").load("questions")
     with pytest.raises(CheckFailure) as error:
-        expect_choice(module, "ANSWER_X", "week1", ("a", "b"), answer_digest("week1", "ANSWER_X", "b"), "think again")
+        expect_choice(module, "ANSWER_X", ("a", "b"), "b", "think again")
     assert str(error.value) == message
 
 
 def test_multiple_choice_accepts_the_right_letter_in_any_case(tmp_path):
-    from autograder.expect import answer_digest, expect_choice
+    from autograder.expect import expect_choice
 
     _write(tmp_path / "week1", "questions.py", "ANSWER_X = 'B'\n")
     module = Submission(tmp_path, "week1").load("questions")
-    expect_choice(module, "ANSWER_X", "week1", ("a", "b"), answer_digest("week1", "ANSWER_X", "b"), "")
+    expect_choice(module, "ANSWER_X", ("a", "b"), "b", "")
+
+
+def test_multiple_choice_without_a_key_is_pending_once_well_formed(tmp_path):
+    """A handout holds no key: a well-formed answer's points wait for dlkit grade; a malformed one fails."""
+    from autograder.expect import Pending, expect_choice
+
+    _write(tmp_path / "week1", "questions.py", "ANSWER_X = 'B'\nANSWER_Y = 'z'\n")
+    module = Submission(tmp_path, "week1").load("questions")
+    with pytest.raises(Pending, match="answered \\('b'\\); graded after submission"):
+        expect_choice(module, "ANSWER_X", ("a", "b"), None, "")
+    with pytest.raises(CheckFailure, match="expected one of 'a', 'b'"):
+        expect_choice(module, "ANSWER_Y", ("a", "b"), None, "")

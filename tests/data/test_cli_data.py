@@ -84,6 +84,6 @@ def test_link_into_itself_is_refused(tmp_path):
 
 
 def test_dlkit_main_has_the_data_command(tmp_path, capsys):
-    from autograder.cli import main
+    from dlkit.cli import main
     assert main(["data", "status", "--data-root", str(tmp_path)]) == 1
     assert "CIFAR-10  test   missing" in capsys.readouterr().out

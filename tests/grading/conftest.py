@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.isolate import NAMESPACES, detect_isolation
+from dlkit.grading.isolate import NAMESPACES, detect_isolation
 
 
 @pytest.fixture(scope="session")

@@ -158,7 +158,7 @@ def grade_command(submissions: Path, out: Path, *args: str, tmp: Path | None = N
                   timeout: float = 900, **popen) -> subprocess.CompletedProcess:
     """Run ``dlkit grade`` in a subprocess, private folders under ``tmp``."""
     env = {**os.environ, **({"TMPDIR": str(tmp)} if tmp else {})}
-    command = [sys.executable, "-m", "autograder.cli", "grade", str(submissions), "--week", WEEK,
+    command = [sys.executable, "-m", "dlkit.cli", "grade", str(submissions), "--week", WEEK,
                "--out", str(out), "--no-plots", *args]
     return subprocess.run(command, cwd=KIT_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
                           **popen)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.discover import (DUPLICATE, FOLDER, OTHER, ZIP, CopyLimits, DiscoveryError, InvalidSubmission,
+from dlkit.grading.discover import (DUPLICATE, FOLDER, OTHER, ZIP, CopyLimits, DiscoveryError, InvalidSubmission,
                                          find_submissions, fingerprint, locate_week, materialize)
 
 WEEK = "week1"

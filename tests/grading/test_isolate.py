@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
-from autograder.grading import grader
-from autograder.grading.isolate import _check_of, secret_paths
+from dlkit.grading import grader
+from dlkit.grading.isolate import _check_of, secret_paths
 from autograder.probe.client import wait_status_reason
 from autograder.probe.launch import CappedOutput
 from autograder.settings import KIT_ROOT

@@ -8,12 +8,12 @@ import io
 import json
 from dataclasses import replace
 
-from autograder.grading import outcome as outcome_file
-from autograder.grading.feedback import write_feedback
-from autograder.grading.gradebook import write_gradebook
-from autograder.grading.outcome import CRASHED, GRADED, StudentOutcome
-from autograder.grading.progress import Progress
-from autograder.grading.summary import check_summaries, write_summary
+from dlkit.grading import outcome as outcome_file
+from dlkit.grading.feedback import write_feedback
+from dlkit.grading.gradebook import write_gradebook
+from dlkit.grading.outcome import CRASHED, GRADED, StudentOutcome
+from dlkit.grading.progress import Progress
+from dlkit.grading.summary import check_summaries, write_summary
 from autograder.results import CheckResult
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")

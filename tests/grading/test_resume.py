@@ -24,7 +24,7 @@ def test_killed_run_resumes_without_regrading_or_losing_anyone(tmp_path):
     tmp.mkdir()
     for student in STUDENTS:
         week_folder(root / student, {BASE: SOLUTIONS / BASE})
-    command = [sys.executable, "-m", "autograder.cli", "grade", str(root), "--week", WEEK, "--out", str(out),
+    command = [sys.executable, "-m", "dlkit.cli", "grade", str(root), "--week", WEEK, "--out", str(out),
                "--jobs", "1", "--no-plots"]
     run = subprocess.Popen(command, cwd=KIT_ROOT, env={**os.environ, "TMPDIR": str(tmp)},
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -13,8 +13,8 @@ import traceback
 import pytest
 import torch
 
-from autograder.grading import sandbox
-from autograder.grading.isolate import _visible_paths, secret_paths
+from dlkit.grading import sandbox
+from dlkit.grading.isolate import _visible_paths, secret_paths
 from autograder.settings import KIT_ROOT
 
 

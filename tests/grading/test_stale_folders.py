@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from autograder.grading.isolate import _start_time, private_folder, stale_private_folders
+from dlkit.grading.isolate import _start_time, private_folder, stale_private_folders
 from autograder.settings import KIT_ROOT
 from tests.grading.grading_classes import SOLUTIONS, WEEK, grade_command, week_folder
 
@@ -43,7 +43,7 @@ def test_a_killed_run_is_cleaned_up_by_the_next(tmp_path):
     root = week_folder(tmp_path / "class" / "ada", {"tensor_ops.py": SOLUTIONS / "tensor_ops.py"}).parent
     temp = tmp_path / "tmp"
     temp.mkdir()
-    command = [sys.executable, "-m", "autograder.cli", "grade", str(root), "--week", WEEK,
+    command = [sys.executable, "-m", "dlkit.cli", "grade", str(root), "--week", WEEK,
                "--out", str(tmp_path / "out"), "--no-plots"]
     proc = subprocess.Popen(command, cwd=KIT_ROOT, env={**os.environ, "TMPDIR": str(temp)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.release.generate import ASSIGNMENTS_ROOT, SOLUTIONS_ROOT, release_week, weeks_in
+from dlkit.release.generate import ASSIGNMENTS_ROOT, SOLUTIONS_ROOT, release_week, weeks_in
 
 FIXTURE_COURSE = Path(__file__).resolve().parent / "fixtures" / "course"
 WEEKS = weeks_in(SOLUTIONS_ROOT)

@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from autograder.notebook import ChecksFailed, KitError, run_checks
-from autograder.release.generate import SOLUTIONS_ROOT
-from autograder.release.markers import clear_module
+from dlkit.release.generate import SOLUTIONS_ROOT
+from dlkit.release.markers import clear_module
 from autograder.spec import exercise_spec
 
 POINTS = sum(c.points for c in exercise_spec("week1", "tensor_ops").checks.values())

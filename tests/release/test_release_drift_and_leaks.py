@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from autograder.release.generate import (
+from dlkit.release.generate import (
     ASSIGNMENTS_ROOT,
     SOLUTIONS_ROOT,
     Difference,

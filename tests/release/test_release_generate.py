@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.cli import main
-from autograder.release import generate
-from autograder.release.generate import (
+from dlkit.cli import main
+from dlkit.release import generate
+from dlkit.release.generate import (
     Difference,
     ReleaseError,
     Step,
@@ -16,7 +16,7 @@ from autograder.release.generate import (
     compare_folders,
     release_week,
 )
-from autograder.release.markers import MarkerError
+from dlkit.release.markers import MarkerError
 from tests.release.conftest import FIXTURE_COURSE
 
 SOURCE = FIXTURE_COURSE / "source"

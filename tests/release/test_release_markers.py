@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder.release.markers import MarkerError, clear_module, code_stub, scan
+from dlkit.release.markers import MarkerError, clear_module, code_stub, scan
 
 WHERE = "solutions/week9/example.py"
 

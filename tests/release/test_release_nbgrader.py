@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.release.generate import SOLUTIONS_ROOT, release_week
-from autograder.release.markers import clear_module
+from dlkit.release.generate import SOLUTIONS_ROOT, release_week
+from dlkit.release.markers import clear_module
 from autograder.settings import KIT_ROOT
 from tests.release.conftest import FIXTURE_COURSE
 

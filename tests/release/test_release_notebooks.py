@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograder.release import notebooks
-from autograder.release.markers import MarkerError
+from dlkit.release import notebooks
+from dlkit.release.markers import MarkerError
 from autograder.spec import exercise_spec, load_spec
 from tests.release.conftest import WEEKS
 
@@ -132,7 +132,7 @@ def test_in_process_gradebook_version_is_the_one_alembic_reports():
 def test_each_exercise_with_checks_has_one_test_cell_in_the_weeks_notebooks(week):
     """So that nbgrader's gradebook holds every point ``pytest autograder`` gives for the week."""
     from autograder.plugin import CHECKS_ROOT
-    from autograder.release.generate import SOLUTIONS_ROOT
+    from dlkit.release.generate import SOLUTIONS_ROOT
 
     graded = {name for name, exercise in load_spec().get(week, {}).items()
               if (CHECKS_ROOT / week / f"test_{name}.py").is_file() and any(c.points for c in exercise.checks.values())}

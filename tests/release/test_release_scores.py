@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from autograder.plugin import CHECKS_ROOT
-from autograder.release.generate import SOLUTIONS_ROOT
+from dlkit.release.generate import SOLUTIONS_ROOT
 from autograder.spec import load_spec
 from tests.release.conftest import WEEKS
 from tests.support import run_autograder

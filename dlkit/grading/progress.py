@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import TextIO
 
-from autograder.grading.outcome import STATUSES, StudentOutcome
+from dlkit.grading.outcome import STATUSES, StudentOutcome
 
 BAR = 24
 

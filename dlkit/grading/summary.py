@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.files import write_text_atomically
-from autograder.grading.gradebook import csv_text
-from autograder.grading.outcome import STATUSES, StudentOutcome
+from dlkit.grading.gradebook import csv_text
+from dlkit.grading.outcome import STATUSES, StudentOutcome
 from autograder.results import PASSED
 
 HISTOGRAM = "score_histogram.png"

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from autograder.release import markers, notebooks
-from autograder.release.markers import MarkerError
+from dlkit.release import markers, notebooks
+from dlkit.release.markers import MarkerError
 from autograder.settings import KIT_ROOT
 
 SOLUTIONS_ROOT = KIT_ROOT / "solutions"

@@ -6,15 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.release.generate import (
+from dlkit.release.generate import (
     ASSIGNMENTS_ROOT,
     SOLUTIONS_ROOT,
     ReleaseError,
     release_week,
     weeks_in,
 )
-from autograder.release.markers import MarkerError
-from autograder.release.notebooks import NbgraderError
+from dlkit.release.markers import MarkerError
+from dlkit.release.notebooks import NbgraderError
 
 
 def add_parser(subparsers) -> None:

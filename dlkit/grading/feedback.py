@@ -13,7 +13,7 @@ from itertools import groupby
 from pathlib import Path
 
 from autograder.files import write_text_atomically
-from autograder.grading.outcome import StudentOutcome
+from dlkit.grading.outcome import StudentOutcome
 from autograder.results import PASSED, total
 
 STATUS_LINES = {

@@ -3,7 +3,7 @@
 nbgrader does the notebook work itself (clear solution regions, lock read-only cells, compute
 checksums, record cells in the gradebook, remove hidden tests). Around it the kit:
 
-* checks every cell's markers with :func:`autograder.release.markers.scan` first, so a
+* checks every cell's markers with :func:`dlkit.release.markers.scan` first, so a
   near-miss fails naming notebook, cell and line instead of leaking;
 * checks that an autograder test cell calling ``run_checks(week, exercise)`` is worth exactly
   the exercise's points in ``exercises.toml`` and ends with that call (its value is the
@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.release.markers import MarkerError, Regions, scan
+from dlkit.release.markers import MarkerError, Regions, scan
 
 NOTEBOOK_ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5 cell ids
 VOLATILE_CELL_METADATA = ("ExecuteTime", "execution", "collapsed", "scrolled", "jupyter", "trusted")

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from autograder.files import write_text_atomically
-from autograder.grading.outcome import StudentOutcome
+from dlkit.grading.outcome import StudentOutcome
 from autograder.results import total
 
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from autograder.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT
+from dlkit.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT
 from autograder.probe.client import Launched, wait_status_reason
 from autograder.probe.launch import CappedOutput
 
@@ -74,7 +74,7 @@ class BatchWorkers:
         return {**self.config["sandbox"], "cwd": str(folder), "device": self.config["device"]}
 
     def _start(self, folder: Path) -> Launched:
-        from autograder.grading.isolate import Members, proportional_bytes
+        from dlkit.grading.isolate import Members, proportional_bytes
         from autograder.probe.zygote import WorkerStartError, discard, launched
 
         config, limits = self.config, self.config["limits"]
@@ -244,7 +244,7 @@ def run(config: dict, events_fd: int, zygote) -> bool:
     status, problems = status_of(batch, session)
     plots = []
     if config.get("plots") and session is not None:
-        from autograder.grading.plots import make_plots
+        from dlkit.grading.plots import make_plots
 
         plots = make_plots(config["week"], Path(config["submission"]), Path(config["plots_dir"]), config["profile"],
                            config["limits"]["plot_seconds"], lambda folder: batch.launcher(folder, None),

@@ -42,8 +42,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading.grader import UNSHARE_FLAGS, SandboxError
-from autograder.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT, not_run
+from dlkit.grading.grader import UNSHARE_FLAGS, SandboxError
+from dlkit.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT, not_run
 from autograder.probe.launch import KIT_PARENT, CappedOutput, drain
 from autograder.probe.status import StatusPipe
 from autograder.results import CheckResult, read_results
@@ -251,10 +251,11 @@ def _visible_paths() -> list[str]:
 
 
 def secret_paths(extra: tuple[str, ...] = ()) -> list[str]:
-    """Folders the worker must not see: the reference solutions, the kit's checks (with their answer
-    keys), its tests, docs, scripts and sample class; plus ``extra`` (the class and output folders)."""
-    hidden = [str(KIT_ROOT / name) for name in ("solutions", "tests", "examples", "docs", "scripts", "benchmarks",
-                                                 ".git")]
+    """Folders the worker must not see: the reference solutions, the instructors' package (the live
+    reference's oracles, the answer keys, grading), the kit's checks, its tests, docs, scripts and
+    sample class; plus ``extra`` (the class and output folders)."""
+    hidden = [str(KIT_ROOT / name) for name in ("solutions", "dlkit", "tests", "examples", "docs", "scripts",
+                                                 "benchmarks", ".git")]
     hidden += [str(path) for path in sorted((KIT_ROOT / "autograder").iterdir())
                if path.is_dir() and path.name in load_spec()]
     return [*hidden, *extra]
@@ -277,7 +278,7 @@ def _give_to_worker(work: Path) -> None:
     """Make the worker's folder (the submission's copy, its home and temp) its own when it runs as nobody."""
     if os.geteuid() != 0:
         return
-    from autograder.grading.sandbox import NOBODY
+    from dlkit.grading.sandbox import NOBODY
 
     for folder, dirs, files in os.walk(work):
         os.chown(folder, NOBODY, NOBODY)
@@ -375,7 +376,7 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
         config_r, config_w = os.pipe()
         fds = (config_r, events.fileno())
         boot = (f"import sys; sys.path.insert(0, {str(KIT_PARENT)!r}); "
-                f"from autograder.grading.grader import main; main{fds}")
+                f"from dlkit.grading.grader import main; main{fds}")
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             proc = subprocess.Popen([sys.executable, "-I", "-B", "-u", "-c", boot], stdin=subprocess.DEVNULL,

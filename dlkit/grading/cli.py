@@ -7,9 +7,9 @@ import signal
 import sys
 from pathlib import Path
 
-from autograder.grading.discover import DiscoveryError
-from autograder.grading.isolate import ISOLATIONS, GradeOptions, KitError, Limits, SandboxError, detect_isolation
-from autograder.grading.run import BatchError, BatchOptions, default_jobs, grade_class
+from dlkit.grading.discover import DiscoveryError
+from dlkit.grading.isolate import ISOLATIONS, GradeOptions, KitError, Limits, SandboxError, detect_isolation
+from dlkit.grading.run import BatchError, BatchOptions, default_jobs, grade_class
 
 DEFAULTS = Limits()
 

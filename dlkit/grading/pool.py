@@ -33,7 +33,7 @@ class GraderPool:
     def __init__(self, week: str, env: dict[str, str] | None = None):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         boot = (f"import sys; sys.path.insert(0, {str(KIT_PARENT)!r}); "
-                f"from autograder.grading.pool import serve; serve({theirs.fileno()}, {week!r})")
+                f"from dlkit.grading.pool import serve; serve({theirs.fileno()}, {week!r})")
         self.process = subprocess.Popen([sys.executable, "-I", "-B", "-u", "-c", boot], pass_fds=(theirs.fileno(),),
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
                                         start_new_session=True)
@@ -70,7 +70,7 @@ def _import_checks(week: str) -> None:
     import importlib
 
     import autograder.plugin  # noqa: F401
-    from autograder.reference import load_reference
+    from dlkit.reference import load_reference
     from autograder.settings import KIT_ROOT
     from autograder.spec import load_spec
 
@@ -86,7 +86,7 @@ def _import_checks(week: str) -> None:
 def serve(fd: int, week: str) -> None:
     """The pool server: warm up, fork the workers' zygote, import the checks, then fork a grading process
     per request; never returns."""
-    from autograder.grading.grader import freeze_heap, prepare
+    from dlkit.grading.grader import freeze_heap, prepare
     from autograder.probe.zygote import Zygote, _serve
 
     control = socket.socket(fileno=fd)
@@ -112,7 +112,7 @@ def _become_grader(message: dict, fds: list[int], zygote_address: str) -> None:
     os.close(output)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-    from autograder.grading.grader import run_and_end
+    from dlkit.grading.grader import run_and_end
     from autograder.probe.zygote import ZygoteClient, _die_with_parent
 
     _die_with_parent()

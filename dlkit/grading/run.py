@@ -27,18 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from autograder.grading import outcome as outcome_file
-from autograder.grading.discover import CopyLimits, Found, InvalidSubmission, find_submissions, fingerprint, materialize
-from autograder.grading.feedback import write_feedback
+from dlkit.grading import outcome as outcome_file
+from dlkit.grading.discover import CopyLimits, Found, InvalidSubmission, find_submissions, fingerprint, materialize
+from dlkit.grading.feedback import write_feedback
 from autograder.files import write_text_atomically
-from autograder.grading.gradebook import write_gradebook
-from autograder.grading.isolate import (GradeOptions, Stopped, declared_checks, grade_copy, memory_cap_mb,
+from dlkit.grading.gradebook import write_gradebook
+from dlkit.grading.isolate import (GradeOptions, Stopped, declared_checks, grade_copy, memory_cap_mb,
                                         private_folder, stale_private_folders)
-from autograder.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_run
-from autograder.grading.pool import GraderPool
-from autograder.grading.progress import Progress
-from autograder.grading.summary import write_summary
-from autograder.release.generate import install
+from dlkit.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_run
+from dlkit.grading.pool import GraderPool
+from dlkit.grading.progress import Progress
+from dlkit.grading.summary import write_summary
+from dlkit.release.generate import install
 from autograder.results import shared_causes
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec

@@ -1,0 +1,1 @@
+"""Week 1: the reference values of its checks."""

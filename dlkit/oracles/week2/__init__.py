@@ -1,0 +1,1 @@
+"""Week 2: the reference values of its checks."""

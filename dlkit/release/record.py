@@ -1,0 +1,139 @@
+"""Record the reference's values for a student's handout: ``dlkit release record [WEEK|all]``.
+
+Runs a week's checks on the reference solution with the live oracle (:mod:`autograder.oracle`), which
+keeps every value a check draws or asks of the reference, and writes them per exercise to
+``autograder/recorded/<week>/<exercise>.pt`` with ``<exercise>.json`` beside it: the digest of the
+files they come from (the reference module, its oracle module and its check file), the PyTorch
+version, profile and device, and how many values and bytes. ``--check`` only compares digests: the
+values are stale when one of those files changed since.
+
+Each week records in a fresh process (``python -m dlkit.release.record WEEK``): the checks' modules,
+the reference and PyTorch's seeds start clean, as they do for a student.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder.oracle import RECORDED_ROOT, recorded_manifest, recorded_path
+from autograder.settings import KIT_ROOT
+from autograder.spec import load_spec
+
+RECORD_PROFILE, RECORD_DEVICE = "quick", "cpu"
+"""Values are recorded on the quick profile on the CPU, in float32 as the checks compute them: a
+handout run on a GPU compares within each check's own tolerance."""
+
+
+class Recorder:
+    """pytest plugin: makes every check's oracle live and recording (see ``GradingSession.oracle``)."""
+
+    dlkit_recorder = True
+
+    def __init__(self):
+        self.values: dict[str, dict] = {}
+        self.failed: list[str] = []
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.failed:
+            self.failed.append(report.nodeid)
+
+
+def sources(week: str, exercise: str) -> list[Path]:
+    """The files an exercise's recorded values depend on."""
+    return [KIT_ROOT / "solutions" / week / f"{exercise}.py",
+            KIT_ROOT / "dlkit" / "oracles" / week / f"{exercise}.py",
+            KIT_ROOT / "autograder" / week / f"test_{exercise}.py"]
+
+
+def digest(week: str, exercise: str) -> str:
+    """sha256 over the exercise's :func:`sources` (name and bytes; a missing file counts as empty)."""
+    h = hashlib.sha256()
+    for path in sources(week, exercise):
+        h.update(str(path.relative_to(KIT_ROOT)).encode() + b"\0")
+        h.update(path.read_bytes() if path.exists() else b"")
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def stale(week: str) -> list[str]:
+    """One line per exercise of ``week`` whose recorded values are missing or out of date."""
+    lines = []
+    for exercise in load_spec()[week]:
+        manifest = recorded_manifest(week, exercise)
+        if manifest is None:
+            lines.append(f"{week}/{exercise}: no recorded values (autograder/recorded/{week}/{exercise}.pt)")
+        elif manifest.get("digest") != digest(week, exercise):
+            changed = ", ".join(str(p.relative_to(KIT_ROOT)) for p in sources(week, exercise))
+            lines.append(f"{week}/{exercise}: recorded values are stale: one of {changed} changed since they were "
+                         "recorded")
+    return lines
+
+
+def record_week(week: str, exercises: list[str] | None = None) -> dict[str, int]:
+    """Record ``week`` (only ``exercises``, when given) in this process; returns values recorded per
+    exercise. Raises ``RuntimeError`` when a check fails on the reference (its values would be a
+    failing run's)."""
+    import pytest
+    import torch
+
+    exercises = exercises or list(load_spec()[week])
+    recorder = Recorder()
+    paths = [str(KIT_ROOT / "autograder" / week / f"test_{exercise}.py") for exercise in exercises]
+    args = [*paths, "--submission", str(KIT_ROOT / "solutions"), "--oracle", "live",
+            "--profile", RECORD_PROFILE, "--device", RECORD_DEVICE, "-p", "no:randomly", "-q", "--no-header",
+            "-p", "no:cacheprovider", "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml")]
+    code = pytest.main(args, plugins=[recorder])
+    if code != 0 or recorder.failed:
+        raise RuntimeError(f"{week}: the reference did not pass every check (pytest exit {code}; failed: "
+                           f"{', '.join(recorder.failed) or 'none'}); nothing was recorded")
+    counts = {}
+    for exercise in exercises:
+        values = {check: found for check, found in recorder.values.items()
+                  if check.startswith(f"{week}/{exercise}/") and found}
+        path = recorded_path(week, exercise)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".pt.tmp")
+        torch.save(values, temporary)
+        temporary.replace(path)
+        counts[exercise] = sum(map(len, values.values()))
+        manifest = {"week": week, "exercise": exercise, "digest": digest(week, exercise),
+                    "sources": [str(p.relative_to(KIT_ROOT)) for p in sources(week, exercise)],
+                    "torch": torch.__version__, "profile": RECORD_PROFILE, "device": RECORD_DEVICE,
+                    "checks": len(values), "values": counts[exercise], "bytes": path.stat().st_size}
+        path.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return counts
+
+
+def record(weeks: list[str]) -> int:
+    """Record each week in a fresh process; 0 when all were recorded."""
+    status = 0
+    for week in weeks:
+        print(f"{week}: recording the reference's values ...", flush=True)
+        done = subprocess.run([sys.executable, "-m", "dlkit.release.record", week], cwd=KIT_ROOT)
+        status = status or done.returncode
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="record one week's reference values (in this process)")
+    parser.add_argument("week")
+    parser.add_argument("--exercise", action="append", default=None, help="record only this exercise (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        counts = record_week(args.week, args.exercise)
+    except RuntimeError as error:
+        print(f"dlkit release record: {error}", file=sys.stderr)
+        return 1
+    size = sum(p.stat().st_size for p in (RECORDED_ROOT / args.week).glob("*.pt"))
+    print(f"{args.week}: recorded " + ", ".join(f"{n} values for {e}" for e, n in counts.items()) +
+          f" ({size / 1024:.0f} KiB) in autograder/recorded/{args.week}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
