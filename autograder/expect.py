@@ -8,7 +8,6 @@ the student's call as the student wrote it, e.g. ``"matvec(m, v)"``.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import torch

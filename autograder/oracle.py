@@ -9,22 +9,22 @@ A check never imports the reference. It asks its ``oracle`` fixture:
 - ``oracle.expect(key, "exercise.function", *args, **kwargs)``: a value of the reference solution,
   computed by ``dlkit.oracles.<week>.<exercise>.<function>(*args, **kwargs)`` on the instructors' side. Its arguments are the
   check's drawn inputs and constants, never a student's values. In the handout: the recorded value.
-- ``oracle.mirror("exercise.function", *args)``: the course's architecture (an ``nn.Module`` built from the
-  reference) to hold a student's own weights and recompute what the worker reports. ``None`` in the
-  handout, where the check takes the student's process at its word: locally a student can only fool
-  themselves, and ``dlkit grade`` always has the live reference.
+- ``oracle.mirror("exercise.function", *args)``: the reference's code applied to a student's own
+  values, here: the course's architecture (an ``nn.Module``) to hold their weights and recompute what
+  the worker reports, the lab's training loop run on their model. ``None`` in the handout, where the
+  check takes the student's process at its word instead (``oracle.live`` says which): locally a
+  student can only fool themselves, and ``dlkit grade`` always has the live reference.
 - ``oracle.answer(name)``: a multiple-choice key's letter; ``None`` in the handout, where the answer
   is only checked for form and its points are pending until ``dlkit grade``.
 
 Values are keyed by ``(check id, key)``: a key is unique within its check. Recorded values live in
 ``autograder/recorded/<week>/<exercise>.pt`` (nested dicts, lists, tuples, numbers, strings and
-tensors, loaded with ``torch.load(weights_only=True)``, which runs no code) beside ``<exercise>.json``,
-which says what they were recorded from (see :mod:`dlkit.release.record`).
+tensors, loaded with ``torch.load(weights_only=True)``, which runs no code); what they were recorded
+from is kept on the instructors' side (:mod:`dlkit.release.record`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
@@ -158,12 +158,15 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def live_reference_available() -> bool:
-    """The instructors' side is installed and the reference solutions are beside it (the kit, not a handout)."""
+    """The instructors' side sits beside this package, with the reference solutions: the kit, not a
+    handout (a handout next to an installed kit must not borrow the kit's reference)."""
     try:
+        import dlkit
         from dlkit.reference import REFERENCE_ROOT
     except ImportError:
         return False
-    return REFERENCE_ROOT.is_dir()
+    beside = Path(dlkit.__file__).resolve().parent.parent == Path(__file__).resolve().parent.parent
+    return beside and REFERENCE_ROOT.is_dir()
 
 
 def recorded_path(week: str, exercise: str) -> Path:
@@ -179,9 +182,3 @@ def load_recorded(week: str) -> dict[str, dict[str, Any]]:
     for path in sorted((RECORDED_ROOT / week).glob("*.pt")):
         values.update(torch.load(path, map_location="cpu", weights_only=True))
     return values
-
-
-def recorded_manifest(week: str, exercise: str) -> dict | None:
-    """What one exercise's values were recorded from (see :mod:`dlkit.release.record`), or ``None``."""
-    path = recorded_path(week, exercise).with_suffix(".json")
-    return json.loads(path.read_text()) if path.exists() else None

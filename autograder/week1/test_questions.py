@@ -102,7 +102,7 @@ def _expect_documented_norms(norms: list, expected: list[float], call: str) -> N
                       "initialisation and zero bias right after creating it, then one torch.randn(64, 32) batch.")
 
 
-def test_gradient_norms_per_layer(student, reference):
+def test_gradient_norms_per_layer(student, oracle):
     norms = student.gradient_norms(4, "relu", seed=1)
     expect_type(norms, list, "gradient_norms(4, 'relu', seed=1)")
     expect_equal(len(norms), 4, "len(gradient_norms(4, 'relu', seed=1))", hint="one norm per Linear layer.")
@@ -119,13 +119,14 @@ def test_gradient_norms_per_layer(student, reference):
     if student.gradient_norms(4, "relu", seed=2) == norms:
         fail("gradient_norms gave the same norms for seeds 1 and 2, expected different ones",
              hint="seed with the seed argument: torch.manual_seed(seed).")
-    _expect_documented_norms(norms, reference.gradient_norms(4, "relu", seed=1), "gradient_norms(4, 'relu', seed=1)")
+    _expect_documented_norms(norms, oracle.expect("norms", "questions.gradient_norms", 4, "relu", seed=1),
+                             "gradient_norms(4, 'relu', seed=1)")
 
 
-def test_gradient_norms_sigmoid_vs_relu(student, reference, exercise, profile):
+def test_gradient_norms_sigmoid_vs_relu(student, oracle, exercise, profile):
     sigmoid_max = exercise.threshold("sigmoid_first_over_last", profile)
     relu_min = exercise.threshold("relu_first_over_last", profile)
-    seed = int(torch.randint(0, 10_000, ()).item())
+    seed = oracle.draw("seed", lambda: int(torch.randint(0, 10_000, ()).item()))
     for activation in ("sigmoid", "relu"):
         call = f"gradient_norms(10, {activation!r}, seed={seed})"
         norms = student.gradient_norms(10, activation, seed=seed)
@@ -141,7 +142,8 @@ def test_gradient_norms_sigmoid_vs_relu(student, reference, exercise, profile):
             fail(f"{what} was {ratio:.3g}, expected at least {relu_min:.3g}",
                  hint="with He initialisation (kaiming_normal_) and zero biases, a ReLU network keeps its "
                       "gradients' scale; " + order_hint)
-        _expect_documented_norms(norms, reference.gradient_norms(10, activation, seed=seed), call)
+        _expect_documented_norms(norms, oracle.expect(f"norms/{activation}", "questions.gradient_norms", 10,
+                                                      activation, seed=seed), call)
 
 
 # --- multiple choice -------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Checks for week1/spiral.py.
 
-The data, training and accuracy the model checks use are the kit's own (below),
-so each check scores one function: a bug in ``make_spiral`` or ``train`` does
-not also cost the points of ``relu_model``.
+The data, training and accuracy the model checks use are the reference's (through the ``oracle``:
+live in the kit, recorded in a student's handout), so each check scores one function: a bug in
+``make_spiral`` or ``train`` does not also cost the points of ``relu_model``.
 
 The student's functions run in the worker; what they return is judged here. A model the student
 builds is rebuilt here from its ``torch.nn`` layers and weights (``autograder.models.local_copy``)
@@ -11,7 +11,6 @@ compared with the kit's own training of the same start.
 """
 
 import copy
-import functools
 import math
 
 import matplotlib
@@ -32,63 +31,30 @@ from autograder.models import local_copy, spec_of, state_of  # noqa: E402
 from autograder.probe import modules  # noqa: E402
 from autograder.probe.client import StudentRaised  # noqa: E402
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
+"""The ``optimizer`` names ``train`` takes, and the torch.optim classes they stand for."""
 SPIRAL_HINT = ("call torch.manual_seed(seed) first, then for each class in order draw one "
                "torch.randn(n_per_class) for its angles, as the docstring's formula does.")
 NONLINEARITY_HINT = ("with no activation between them, two Linear layers compose into one linear map, "
                      "whose decision regions are separated by straight lines.")
 
 
-def lab_spiral(n_per_class: int = 1000, n_classes: int = 3, seed: int = 12345) -> tuple[torch.Tensor, torch.Tensor]:
-    """The lab's own code, point by point, run without touching the caller's random state."""
-    N, C, D = n_per_class, n_classes, 2
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        X = torch.zeros(N * C, D)
-        y = torch.zeros(N * C, dtype=torch.long)
-        for c in range(C):
-            index = 0
-            t = torch.linspace(0, 1, N)
-            inner_var = torch.linspace((2 * math.pi / C) * c, (2 * math.pi / C) * (2 + c), N) + torch.randn(N) * 0.2
-            for ix in range(N * c, N * (c + 1)):
-                X[ix] = t[index] * torch.FloatTensor((math.sin(inner_var[index]), math.cos(inner_var[index])))
-                y[ix] = c
-                index += 1
-    return X, y
+def course_data(oracle, key: str = "course_data") -> tuple[torch.Tensor, torch.Tensor]:
+    """The course's spiral (X float32 (3000, 2), Y int64 (3000,)), from the reference."""
+    return oracle.expect(key, "spiral.course_data")
 
 
-@functools.cache
-def course_data() -> tuple[torch.Tensor, torch.Tensor]:
-    return lab_spiral()
-
-
-def small_data() -> tuple[torch.Tensor, torch.Tensor]:
+def small_data(oracle) -> tuple[torch.Tensor, torch.Tensor]:
     """Every tenth point of the course's data: 300 points, 100 per class."""
-    X, Y = course_data()
+    X, Y = course_data(oracle)
     return X[::10].clone(), Y[::10].clone()
 
 
-def kit_train(model: nn.Module, X, Y, optimizer: str, steps: int, lr: float = 1e-3,
-              weight_decay: float = 1e-5) -> list[float]:
-    """Full-batch training as the lab does it; the losses are taken before each update."""
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
-    losses = []
-    for _ in range(steps):
-        loss = F.cross_entropy(model(X), Y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses
-
-
-def kit_accuracy(model: nn.Module, X, Y) -> float:
-    with torch.no_grad():
-        return (model(X).argmax(dim=1) == Y).double().mean().item()
-
-
-def small_model() -> nn.Sequential:
-    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+def small_model(oracle, key: str = "start") -> nn.Sequential:
+    """Linear(2, 16) -> ReLU -> Linear(16, 3) with initial weights drawn by the check (and recorded)."""
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    model.load_state_dict(oracle.draw(key, model.state_dict))
+    return model
 
 
 def _layer(spec: dict) -> str:
@@ -110,14 +76,14 @@ def _expect_layers(model, expected: str, what: str, hint: str | None = None) -> 
 
 # --- make_spiral -----------------------------------------------------------------------------
 
-def test_make_spiral_shapes(student):
-    n, c = int(torch.randint(5, 20, ()).item()), int(torch.randint(2, 6, ()).item())
+def test_make_spiral_shapes(student, oracle):
+    n, c = oracle.draw("sizes", lambda: (int(torch.randint(5, 20, ()).item()), int(torch.randint(2, 6, ()).item())))
     call = f"make_spiral(n_per_class={n}, n_classes={c}, seed=0)"
     result = student.make_spiral(n_per_class=n, n_classes=c, seed=0)
     expect_type(result, tuple, call, hint="return the pair (X, Y).")
     expect_equal(len(result), 2, f"len({call})")
     X, Y = result
-    _, expected_Y = lab_spiral(n, c, seed=0)
+    _, expected_Y = oracle.expect("points", "spiral.lab_spiral", n, c, seed=0)
     expect_type(X, torch.Tensor, f"{call}[0]")
     expect_dtype(X, torch.float32, f"{call}[0]")
     expect_shape(X, (n * c, 2), f"{call}[0]", hint="one row (x, y) per point, every class's points in turn.")
@@ -125,9 +91,9 @@ def test_make_spiral_shapes(student):
                        hint="the labels are int64 (torch.long), class 0's points first, then class 1's, ...")
 
 
-def test_make_spiral_course_points(student):
+def test_make_spiral_course_points(student, oracle):
     X, Y = student.make_spiral()
-    expected_X, expected_Y = course_data()
+    expected_X, expected_Y = course_data(oracle)
     expect_tensor_like(Y, expected_Y, "make_spiral()[1]")
     # Float rounding aside (atol 1e-6 is a few float32 steps), the points must be the lab's;
     # drawing the random numbers in another order moves them by about 0.2 * t.
@@ -135,10 +101,10 @@ def test_make_spiral_course_points(student):
                        hint=SPIRAL_HINT)
 
 
-def test_make_spiral_other_seed(student):
+def test_make_spiral_other_seed(student, oracle):
     call = "make_spiral(n_per_class=50, n_classes=4, seed=7)"
     X, Y = student.make_spiral(n_per_class=50, n_classes=4, seed=7)
-    expected_X, expected_Y = lab_spiral(50, 4, seed=7)
+    expected_X, expected_Y = oracle.expect("points", "spiral.lab_spiral", 50, 4, seed=7)
     expect_tensor_like(Y, expected_Y, f"{call}[1]")
     expect_tensor_like(X, expected_X, f"{call}[0]", atol=1e-6, rtol=0,
                        hint="use n_per_class, n_classes and seed rather than the defaults; " + SPIRAL_HINT)
@@ -168,10 +134,10 @@ def _trained_copy(start: nn.Module, remote) -> nn.Module:
     return model
 
 
-def test_train_returns_losses(student, worker):
+def test_train_returns_losses(student, worker, oracle):
     expect_written(student, "train")
-    X, Y = small_data()
-    model = small_model()
+    X, Y = small_data(oracle)
+    model = small_model(oracle)
     with torch.no_grad():
         initial = F.cross_entropy(model(X), Y).item()
     call = "train(model, X, Y, optimizer='adam', steps=30, lr=0.01)"
@@ -203,17 +169,18 @@ def _largest_difference(model: nn.Module, expected: nn.Module) -> tuple[str, flo
     return None
 
 
-def test_train_follows_optimizer(student, worker):
+def test_train_follows_optimizer(student, worker, oracle):
     expect_written(student, "train")
-    X, Y = small_data()
+    X, Y = small_data(oracle)
     settings = {"sgd": dict(lr=0.5, weight_decay=0.01), "adam": dict(lr=0.01, weight_decay=0.01)}
     for optimizer, kwargs in settings.items():
-        name = OPTIMIZERS[optimizer].__name__
+        name = OPTIMIZERS[optimizer]
         args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-        start = small_model()
+        start = small_model(oracle, f"start/{optimizer}")
         for steps in (1, 10):
             expected = copy.deepcopy(start)
-            kit_train(expected, X, Y, optimizer, steps, **kwargs)
+            expected.load_state_dict(oracle.expect(f"trained/{optimizer}/{steps}", "spiral.trained_state",
+                                                   start.state_dict(), X, Y, optimizer, steps, **kwargs))
             remote = worker.build(start)
             student.train(remote, X, Y, optimizer=optimizer, steps=steps, **kwargs)
             difference = _largest_difference(_trained_copy(start, remote), expected)
@@ -230,8 +197,8 @@ def test_train_follows_optimizer(student, worker):
                  f"{'s' if steps > 1 else ''} by up to {difference[1]:.3g}", hint)
 
 
-def test_accuracy(student, worker):
-    X, _ = small_data()
+def test_accuracy(student, worker, oracle):
+    X, _ = small_data(oracle)
     model = nn.Linear(2, 3)
     with torch.no_grad():
         Y = model(X).argmax(dim=1)
@@ -247,28 +214,41 @@ def test_accuracy(student, worker):
 
 # --- the lesson: a linear model cannot separate the spiral, one ReLU layer can -----------------
 
-def _trained_accuracy(student, name: str, steps: int, lr: float, device) -> float:
-    """The kit trains, here, the model ``student.<name>()`` built (its layers and its initial weights)."""
-    model = local_copy(getattr(student, name)(), f"{name}()", probe=small_data()[0])
-    X, Y = (t.to(device) for t in course_data())
-    kit_train(model.to(device), X, Y, "adam", steps, lr=lr)
-    return kit_accuracy(model, X, Y)
+def _fit_full_batch(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], steps: int, lr: float) -> float:
+    """Train ``model`` on all of ``data`` = (X (N, 2), Y (N,)) at once with Adam(lr, weight decay 1e-5),
+    ``steps`` times, and return its accuracy on ``data`` afterwards."""
+    inputs, targets = data
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-5)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(inputs), targets).backward()
+        optimizer.step()
+    with torch.no_grad():
+        return model(inputs).argmax(dim=1).eq(targets).double().mean().item()
 
 
-def test_relu_accuracy(student, exercise, profile, device):
+def _trained_accuracy(student, oracle, name: str, steps: int, lr: float, device) -> float:
+    """The model ``student.<name>()`` built (its layers and its initial weights), rebuilt here and
+    trained here as the lab trains it, and its accuracy on the course's spiral."""
+    X, Y = (t.to(device) for t in course_data(oracle))
+    model = local_copy(getattr(student, name)(), f"{name}()", probe=X[::10].cpu())
+    return _fit_full_batch(model.to(device), (X, Y), steps, lr)
+
+
+def test_relu_accuracy(student, oracle, exercise, profile, device):
     threshold = exercise.threshold("relu_accuracy", profile)
     steps = int(exercise.budget(profile)["steps"])
-    accuracy = _trained_accuracy(student, "relu_model", steps, 1e-3, device)
+    accuracy = _trained_accuracy(student, oracle, "relu_model", steps, 1e-3, device)
     expect_at_least(accuracy, threshold,
                     f"relu_model()'s accuracy on the course's spiral after {steps} full-batch Adam steps (lr 0.001)",
                     hint="the course's ReLU model reaches about 0.95; " + NONLINEARITY_HINT)
 
 
-def test_linear_accuracy_ceiling(student, exercise, profile, device):
+def test_linear_accuracy_ceiling(student, oracle, exercise, profile, device):
     ceiling = exercise.threshold("linear_accuracy_ceiling", profile)
     budget = exercise.budget(profile)
     steps, lr = int(budget["ceiling_steps"]), float(budget["ceiling_lr"])
-    accuracy = _trained_accuracy(student, "linear_model", steps, lr, device)
+    accuracy = _trained_accuracy(student, oracle, "linear_model", steps, lr, device)
     if accuracy > ceiling:
         fail(f"linear_model()'s accuracy on the course's spiral after {steps} full-batch Adam steps (lr {lr:g}) was "
              f"{accuracy:.3f}, expected at most {ceiling:.3f}: no linear model separates the spiral's arms",
@@ -351,11 +331,13 @@ def _drawing(axes, what: str) -> dict:
         fail(f"{what} gave {axes!r}, expected a matplotlib Axes", hint="return the Axes you drew on.")
 
 
-def test_plot_decision_boundary(student, worker, device):
+def test_plot_decision_boundary(student, worker, oracle, device):
     expect_written(student, "plot_decision_boundary")
-    X, Y = small_data()
-    model = small_model().to(device)
-    kit_train(model, X.to(device), Y.to(device), "adam", steps=50, lr=0.05)
+    X, Y = small_data(oracle)
+    model = small_model(oracle)
+    model.load_state_dict(oracle.expect("trained", "spiral.trained_state", model.state_dict(), X, Y, "adam", 50,
+                                        lr=0.05))
+    model = model.to(device)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     remote = worker.build(model)
     pyplot = worker.module("matplotlib.pyplot")

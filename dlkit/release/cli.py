@@ -1,4 +1,6 @@
-"""``dlkit release WEEK|all [--check]``: regenerate the student release, or check it for drift."""
+"""``dlkit release WEEK|all [--check]``: regenerate the student release, or check it for drift (and,
+with ``all``, that the recorded reference values are current); ``dlkit release record [WEEK|all]``:
+record the reference's values for the handout; ``dlkit release handout OUT``: build the handout."""
 
 from __future__ import annotations
 
@@ -26,7 +28,11 @@ def add_parser(subparsers) -> None:
                     "The result replaces assignments/<week>/ atomically; files there without a source "
                     "are removed and listed.",
     )
-    parser.add_argument("week", help="week folder under solutions/ (week1, week2, ...), or 'all'")
+    parser.add_argument("week", help="week folder under solutions/ (week1, week2, ...), or 'all'; or 'record' "
+                                     "(record the reference's values for the handout), or 'handout' (build it)")
+    parser.add_argument("target", nargs="?", default=None,
+                        help="after 'handout': the new folder to write the handout to; after 'record': the week "
+                             "(default all)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 and list the files where assignments/ differs from a "
                              "fresh generation")
@@ -54,7 +60,42 @@ def _weeks(args: argparse.Namespace) -> list[str]:
     return [args.week]
 
 
+def _record(args: argparse.Namespace) -> int:
+    from dlkit.release.record import record, stale
+
+    weeks = weeks_in(args.solutions) if args.target in (None, "all") else [args.target]
+    if args.check:
+        lines = [line for week in weeks for line in stale(week)]
+        for line in lines:
+            print(line)
+        print("recorded values: " + ("stale, run `dlkit release record`" if lines else "up to date"))
+        return 1 if lines else 0
+    return record(weeks)
+
+
+def _handout(args: argparse.Namespace) -> int:
+    from dlkit.release.handout import HandoutError, build_handout
+
+    if args.target is None:
+        print("dlkit release handout: give the folder to write, e.g. `dlkit release handout ../course-handout`",
+              file=sys.stderr)
+        return 2
+    try:
+        handout = build_handout(Path(args.target))
+    except HandoutError as error:
+        print(f"dlkit release handout: {error}", file=sys.stderr)
+        return 1
+    print(f"handout written to {handout.root}: {len(handout.files)} files, {handout.bytes / 1024:.0f} KiB "
+          f"without data. Publish that folder (e.g. as the class's template repository); students run "
+          f"`pip install -e .` and `pytest autograder -k week1` in it.")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.week == "handout":
+        return _handout(args)
+    if args.week == "record":
+        return _record(args)
     try:
         weeks = _weeks(args)
     except ReleaseError as error:
@@ -89,4 +130,11 @@ def run(args: argparse.Namespace) -> int:
                   "remove it by hand if the week is gone")
             if args.check:
                 status = 1
+    if args.week == "all" and args.check:
+        from dlkit.release.record import stale
+
+        lines = [line for week in weeks for line in stale(week)]
+        for line in lines:
+            print(f"{line} (run `dlkit release record`)")
+        status = status or (1 if lines else 0)
     return status

@@ -2,8 +2,8 @@
 
 Runs a week's checks on the reference solution with the live oracle (:mod:`autograder.oracle`), which
 keeps every value a check draws or asks of the reference, and writes them per exercise to
-``autograder/recorded/<week>/<exercise>.pt`` with ``<exercise>.json`` beside it: the digest of the
-files they come from (the reference module, its oracle module and its check file), the PyTorch
+``autograder/recorded/<week>/<exercise>.pt`` (shipped in the handout), with a manifest kept here, in
+``dlkit/release/recorded/<week>/<exercise>.json``: the digest of the files they come from (the reference module, its oracle module and its check file), the PyTorch
 version, profile and device, and how many values and bytes. ``--check`` only compares digests: the
 values are stale when one of those files changed since.
 
@@ -20,13 +20,26 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.oracle import RECORDED_ROOT, recorded_manifest, recorded_path
+from autograder.oracle import RECORDED_ROOT, recorded_path
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 
 RECORD_PROFILE, RECORD_DEVICE = "quick", "cpu"
 """Values are recorded on the quick profile on the CPU, in float32 as the checks compute them: a
 handout run on a GPU compares within each check's own tolerance."""
+
+
+MANIFEST_ROOT = Path(__file__).resolve().parent / "recorded"
+
+
+def manifest_path(week: str, exercise: str) -> Path:
+    return MANIFEST_ROOT / week / f"{exercise}.json"
+
+
+def recorded_manifest(week: str, exercise: str) -> dict | None:
+    """What one exercise's values were recorded from, or ``None`` when they never were."""
+    path = manifest_path(week, exercise)
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 class Recorder:
@@ -41,6 +54,22 @@ class Recorder:
     def pytest_runtest_logreport(self, report) -> None:
         if report.failed:
             self.failed.append(report.nodeid)
+
+
+def interned(value, seen: dict | None = None):
+    """``value`` with equal tensors replaced by one instance, so ``torch.save`` stores each once (the
+    course's data, asked by several checks, is kept a single time)."""
+    import torch
+
+    seen = {} if seen is None else seen
+    if isinstance(value, torch.Tensor):
+        key = (value.dtype, tuple(value.shape), hashlib.sha256(value.reshape(-1).view(torch.uint8).numpy().tobytes()).hexdigest())
+        return seen.setdefault(key, value)
+    if isinstance(value, dict):
+        return {k: interned(v, seen) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(interned(v, seen) for v in value)
+    return value
 
 
 def sources(week: str, exercise: str) -> list[Path]:
@@ -98,14 +127,15 @@ def record_week(week: str, exercises: list[str] | None = None) -> dict[str, int]
         path = recorded_path(week, exercise)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".pt.tmp")
-        torch.save(values, temporary)
+        torch.save(interned(values), temporary)
         temporary.replace(path)
         counts[exercise] = sum(map(len, values.values()))
         manifest = {"week": week, "exercise": exercise, "digest": digest(week, exercise),
                     "sources": [str(p.relative_to(KIT_ROOT)) for p in sources(week, exercise)],
                     "torch": torch.__version__, "profile": RECORD_PROFILE, "device": RECORD_DEVICE,
                     "checks": len(values), "values": counts[exercise], "bytes": path.stat().st_size}
-        path.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")
+        manifest_path(week, exercise).parent.mkdir(parents=True, exist_ok=True)
+        manifest_path(week, exercise).write_text(json.dumps(manifest, indent=2) + "\n")
     return counts
 
 

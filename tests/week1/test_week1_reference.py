@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from autograder.settings import KIT_ROOT
-from autograder.week1.test_spiral import lab_spiral
+from dlkit.oracles.week1.spiral import lab_spiral
 
 SOLUTIONS = KIT_ROOT / "solutions" / "week1"
 ASSIGNMENTS = KIT_ROOT / "assignments" / "week1"
