@@ -21,6 +21,10 @@ def make_deterministic(device: torch.device) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS's documented requirement
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
+        # float32 stays float32: checks compare with values recorded on the CPU (a handout), and TF32
+        # keeps 10 bits of mantissa; course-length training runs under bf16 autocast anyway
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 

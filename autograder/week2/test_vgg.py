@@ -5,44 +5,52 @@ a classifier sized for 2048 features where a 32x32 image leaves 512) -> paramete
 reference -> outputs equal to the reference's with the reference's weights -> gradients ->
 ``flattened_size`` -> the transforms -> learning under the profile's budget.
 
+Reference values come from the ``oracle`` fixture (:mod:`autograder.oracle`): the lab's VGG is never
+built here. Its weights for the value checks are :func:`course_weights`, made from a small pool of
+drawn values, so a handout replays them from a few kilobytes; the reference's outputs and sampled
+gradients for those weights are recorded. Only learning uses the lab's architecture as a mirror of the
+student's weights, where there is one; in a handout it takes the worker's loss and accuracy.
+
 A construction or forward failure caused by one of the lab's bugs is reported as that bug, with
 numbers taken from the student's own model, never as PyTorch's raw error.
 
 Learning: on the CPU (quick profile) the VGG must overfit one small fixed batch of CIFAR-10
 images in a few Adam steps; on a GPU (full profile) it trains the course's 10 epochs and must reach
-the course's test accuracy. ``docs/calibration/week2-vgg-residual.md`` runs :func:`overfit_batch`
-on the reference to set the quick budget.
+the course's test accuracy. ``docs/calibration/week2-vgg-residual.md`` runs
+``dlkit.oracles.week2.vgg.overfit_batch`` on the reference to set the quick budget.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import re
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from torch import nn
-from torchvision import transforms
 
 from autograder.acceleration import training_precision
 from autograder.batches import VGG_MEAN, VGG_STD, TensorBatches
 from autograder.expect import (
-    call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model, expect_shape,
-    expect_tensor, expect_tensor_like, expect_type, fail,
+    CheckFailure, call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model,
+    expect_shape, expect_tensor, expect_tensor_like, expect_type, fail,
 )
 from autograder.failures import describe
-from autograder.learning import cifar10_subset, measure_accuracy, reference_cifar10
-from autograder.models import (expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of,
-                               train_there)
+from autograder.learning import cifar10_subset, measure_accuracy
+from autograder.models import accuracy_there, gradients, load_strictly, spec_of, state_of, train_there
 from autograder.probe import modules
-from autograder.probe.client import MISSING, Remote, StudentRaised
+from autograder.probe.client import Remote, StudentRaised
 
 VGG_PARAMETERS = 9_231_114
 FLATTEN_HINT = ("the classifier's in_features must equal the number of values the features give per image "
                 "(flattened_size(model.features) computes it). In the lab's configuration, 5 max-pools take a "
                 "32x32 image down to 1x1, so the last conv's 512 channels leave 512 x 1 x 1 values.")
+POOL = 8191
+"""How many drawn values a check's VGG weights are made of (a prime: no short period within a layer)."""
+SAMPLES = 128
+"""Gradient entries compared per parameter (with its gradient's norm)."""
 
 
 # ---------------------------------------------------------------- helpers
@@ -100,21 +108,6 @@ def _vgg(student, device="cpu") -> Remote:
     return expect_model(model, "VGG()").to(str(device))
 
 
-def features_per_image(module: nn.Module, input_shape=(3, 32, 32)) -> int | None:
-    """The kit's own dummy pass: how many numbers per image ``module`` outputs (None if it fails)."""
-    parameter = next(module.parameters(), None)
-    device = parameter.device if parameter is not None else torch.device("cpu")
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            return int(module(torch.zeros(1, *input_shape, device=device))[0].numel())
-    except Exception:
-        return None
-    finally:
-        module.train(was_training)
-
-
 def _local_layers(model: Remote, name: str) -> nn.Module | None:
     """The student's ``model.<name>`` rebuilt here when it is made of ``torch.nn`` layers only, else None."""
     part = model.get(name)
@@ -133,8 +126,13 @@ def classifier_mismatch_message(model: Remote, error: StudentRaised, x: torch.Te
         return None
     classifier = _local_layers(model, "classifier")
     expects = classifier.in_features if isinstance(classifier, nn.Linear) else None
-    features = _local_layers(model, "features")
-    gives = features_per_image(features, tuple(x.shape[1:])) if features is not None else None
+    features, gives = _local_layers(model, "features"), None
+    if features is not None:  # a throw-away copy: its mode and statistics need no restoring
+        try:
+            with torch.no_grad():
+                gives = features.cpu().eval()(x[:1].cpu()).numel()
+        except (RuntimeError, ValueError):
+            gives = None
     shapes = re.search(r"\((\d+)x(\d+) and (\d+)x(\d+)\)", text)
     if shapes:  # fall back on PyTorch's own numbers for whatever the model lacks
         gives = gives if gives is not None else int(shapes.group(2))
@@ -164,8 +162,93 @@ def _working_vgg(student, device="cpu") -> Remote:
     return model
 
 
-def _random_image(seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+def _random_image() -> torch.Tensor:
+    """A random 32x32 RGB image: (32, 32, 3) uint8."""
+    return torch.randint(0, 256, (32, 32, 3), dtype=torch.uint8)
+
+
+def _pool() -> torch.Tensor:
+    return torch.randn(POOL)
+
+
+def course_weights(pool: torch.Tensor, state_shapes: dict) -> dict[str, torch.Tensor]:
+    """A ``state_dict`` for the lab's VGG made from ``pool`` (``POOL`` values) by arithmetic alone, so
+    the same pool gives the same weights with any PyTorch.
+
+    ``state_shapes`` maps each key to ``(shape, dtype)`` (``"float32"``; a counter's ``"int64"`` is
+    zero). Each tensor takes pool values in a stride through the pool: conv and linear weights scaled
+    to He's standard deviation sqrt(2 / fan_in), batch norm's scales near 1, biases small, and the
+    running means in [-0.5, 0.5] and variances in [0.5, 2], away from 0 and 1 so eval mode tests them.
+    """
+    state = {}
+    for i, (key, (shape, dtype)) in enumerate(state_shapes.items()):
+        shape = tuple(shape)
+        if dtype != "float32":
+            state[key] = torch.zeros(shape, dtype=getattr(torch, dtype))
+            continue
+        n = math.prod(shape)
+        values = pool[(torch.arange(n) * 7919 + 104_729 * i) % len(pool)].reshape(shape)
+        unit = (values / 3).clamp(-1.0, 1.0)
+        kind = key.rsplit(".", 1)[-1]
+        if kind == "running_var":
+            values = 1.25 + 0.75 * unit
+        elif kind == "running_mean":
+            values = 0.5 * unit
+        elif len(shape) > 1:
+            values = values * math.sqrt(2 * shape[0] / n)
+        elif kind == "weight":
+            values = 1 + 0.1 * values
+        else:
+            values = 0.1 * values
+        state[key] = values.contiguous()
+    return state
+
+
+def sampled(values: torch.Tensor, k: int) -> torch.Tensor:
+    """At most ``k`` entries of ``values``, evenly spread over its flattened order: (min(k, numel),)."""
+    flat = values.detach().flatten()
+    n = min(k, flat.numel())
+    return flat[torch.arange(n, device=flat.device) * flat.numel() // n]
+
+
+def _drawn_batch(oracle, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(n, 3, 32, 32) random images and (n,) labels, drawn once for the check."""
+    return (oracle.draw("x", lambda: torch.randn(n, 3, 32, 32)),
+            oracle.draw("labels", lambda: torch.randint(0, 10, (n,))))
+
+
+def _load_course_weights(model: Remote, state: dict[str, torch.Tensor]) -> None:
+    try:
+        model.load_state_dict(state)
+    except StudentRaised as error:
+        details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
+        fail(f"loading the reference's weights into VGG() failed: {details or error.message}",
+             "keep the lab's layer names: features and classifier.")
+
+
+def _expect_course_gradients(worker, model: Remote, oracle, shapes: dict, x: torch.Tensor, labels: torch.Tensor,
+                             hint: str, unless_it_fails: bool = False) -> None:
+    """With :func:`course_weights` loaded, the student's gradients for ``cross_entropy(model(x), labels)``
+    equal the reference's at :data:`SAMPLES` entries of each parameter, and in norm. With
+    ``unless_it_fails``, nothing is checked when the model's forward or backward raises (other
+    checks say so)."""
+    state = course_weights(oracle.draw("pool", _pool), shapes["state"])
+    expected = oracle.expect("gradients", "vgg.gradient_samples", state, x, labels, SAMPLES)
+    _load_course_weights(model, state)
+    model.zero_grad()
+    try:
+        got = gradients(worker, model, x, labels, "cross_entropy", "VGG()")
+    except CheckFailure:
+        if unless_it_fails:
+            return
+        raise
+    for name, want in expected.items():
+        mine = got.get(name)
+        if not (isinstance(mine, torch.Tensor) and tuple(mine.shape) == tuple(shapes["parameters"][name])
+                and torch.allclose(sampled(mine, SAMPLES).cpu(), want["values"], atol=1e-5, rtol=1e-3)
+                and torch.allclose(mine.norm().cpu(), want["norm"], atol=1e-5, rtol=1e-3)):
+            fail(f"after loss.backward(), VGG()'s gradient for {name} differs from the course's model's for the "
+                 "same weights and input", hint)
 
 
 def _steps(spec: dict) -> list[dict]:
@@ -173,13 +256,6 @@ def _steps(spec: dict) -> list[dict]:
     if not spec["children"]:
         return [spec]
     return [step for child in spec["children"] for step in _steps(child)]
-
-
-def _course_steps(transform) -> list[dict]:
-    """The course's transform, described as the worker describes the student's."""
-    from autograder.probe.describe import describe_transform
-
-    return _steps(describe_transform(transform))
 
 
 def _show(step: dict) -> str:
@@ -196,12 +272,13 @@ def _show(step: dict) -> str:
     return f"{step['class']}()"
 
 
-def _expect_course_transform(worker, name: str, function, course: transforms.Compose) -> None:
+def _expect_course_transform(worker, oracle, name: str, function) -> None:
     call = f"{name}()"
     transform = call_student(call, function)
     if not isinstance(transform, Remote):
         fail(f"{call} gave {transform!r}, expected a transform (transforms.Compose([...]))")
-    steps, expected = _steps(transform.describe("transform")), _course_steps(course)
+    steps = _steps(transform.describe("transform"))
+    expected = _steps(oracle.expect("steps", "vgg.transform_description", name))
     shown = "[" + ", ".join(_show(s) for s in steps) + "]"
     wanted = "[" + ", ".join(_show(s) for s in expected) + "]"
     if [(s["module"], s["class"]) for s in steps] != [(s["module"], s["class"]) for s in expected]:
@@ -213,67 +290,54 @@ def _expect_course_transform(worker, name: str, function, course: transforms.Com
                  "(0.2023, 0.1994, 0.2010).")
     torch_there, pil_there = worker.module("torch"), worker.module("PIL.Image")
     for seed in range(4):  # same random draws -> same image, whatever the implementation
-        pixels = _random_image(seed)
+        pixels = oracle.draw(f"image/{seed}", _random_image)
         torch_there.manual_seed(seed)
-        out = call_student(f"{call}(image)", transform, pil_there.fromarray(pixels))
-        torch.manual_seed(seed)
-        expect_tensor_like(out, course(Image.fromarray(pixels)),
+        out = call_student(f"{call}(image)", transform, pil_there.fromarray(pixels.numpy()))
+        expect_tensor_like(out, oracle.expect(f"image/{seed}", "vgg.transformed", name, pixels, seed),
                            f"{call} applied to a 32x32 RGB PIL image (torch seed {seed})", atol=1e-6)
 
 
-def _one_batch(budget: dict, seed: int, device, root=None) -> tuple[torch.Tensor, torch.Tensor]:
+def one_batch(budget: dict, seed: int, device, root=None) -> tuple[torch.Tensor, torch.Tensor]:
     """``budget["images"]`` CIFAR-10 training images drawn with ``seed``, normalised with VGG's constants."""
     images, labels = cifar10_subset(True, budget["images"], seed, root)
     x, y = next(iter(TensorBatches(images, labels, budget["images"], VGG_MEAN, VGG_STD, device=device)))
     return x, y
 
 
-def batch_loss_and_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Cross-entropy and accuracy of ``model`` on one batch, in training mode (batch statistics: a few
-    steps leave batch norm's running statistics far behind the weights)."""
+def _scores_in_training_mode(worker, model: Remote, mirror: nn.Module | None, x: torch.Tensor) -> torch.Tensor:
+    """The student's VGG's (N, 10) scores for ``x`` in training mode (batch statistics: a few steps leave
+    batch norm's running statistics far behind the weights), without gradients: its weights in the lab's
+    architecture (``mirror``) here, or the worker's own scores where there is no mirror."""
+    if mirror is not None:
+        mirror = load_strictly(mirror, state_of(model), "VGG()").train()
+        with torch.no_grad():
+            return mirror(x)
+    torch_there = worker.module("torch")
     model.train()
-    with torch.no_grad():
+    torch_there.set_grad_enabled(False)
+    try:
         scores = model(x)
-        return F.cross_entropy(scores, y).item(), (scores.argmax(dim=1) == y).float().mean().item()
+    finally:
+        torch_there.set_grad_enabled(True)
+    if not isinstance(scores, torch.Tensor) or tuple(scores.shape) != (x.shape[0], 10):
+        fail(f"VGG() gave {type(scores).__name__} for a batch of {x.shape[0]} images, expected ({x.shape[0]}, 10) "
+             "scores")
+    return scores.to(x.device)
 
 
-def overfit_batch(model: nn.Module, budget: dict, seed: int, device, root=None) -> tuple[list[float], float]:
-    """Adam steps on one fixed batch of CIFAR-10 training images; (loss at each step, final accuracy).
-
-    The batch is ``budget["images"]`` training images drawn with ``seed``, normalised with VGG's
-    constants; ``budget["steps"]`` Adam steps (lr ``budget["lr"]``) on cross-entropy in training
-    mode; the returned losses are each taken before its step, and the accuracy is measured on the
-    same batch after the last step, still in training mode. For a model of this process
-    (calibration); a student's VGG is trained in the worker by :func:`overfit_there`.
-    """
-    x, y = _one_batch(budget, seed, device, root)
-    optimizer = torch.optim.Adam(model.parameters(), lr=budget["lr"])
-    model.train()
-    losses = []
-    for _ in range(budget["steps"]):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses, batch_loss_and_accuracy(model, x, y)[1]
-
-
-def overfit_there(worker, model: Remote, reference_vgg: nn.Module, budget: dict, seed: int, device,
+def overfit_there(worker, model: Remote, mirror: nn.Module | None, budget: dict, seed: int, device,
                   root=None) -> tuple[float, float, float]:
-    """The student's VGG trained in the worker on one batch as :func:`overfit_batch` trains; its weights
-    before and after, in the lab's architecture (``reference_vgg``) here, give (loss before, loss after,
-    accuracy after) on that batch."""
-    x, y = _one_batch(budget, seed, device, root)
-    before = load_strictly(reference_vgg, state_of(model), "VGG()")
-    initial_loss, _ = batch_loss_and_accuracy(before, x, y)
+    """The student's VGG trained in the worker on one batch as ``dlkit.oracles.week2.vgg.overfit_batch``
+    trains (``budget["steps"]`` Adam steps on :func:`one_batch`); its scores before and after (see
+    :func:`_scores_in_training_mode`) give (loss before, loss after, accuracy after) on that batch."""
+    x, y = one_batch(budget, seed, device, root)
+    initial = F.cross_entropy(_scores_in_training_mode(worker, model, mirror, x), y).item()
     train_there(worker, model, [(x, y)] * budget["steps"], 1, budget["lr"])
-    after = load_strictly(reference_vgg, state_of(model), "VGG()")
-    final_loss, accuracy = batch_loss_and_accuracy(after, x, y)
-    return initial_loss, final_loss, accuracy
+    scores = _scores_in_training_mode(worker, model, mirror, x)
+    return initial, F.cross_entropy(scores, y).item(), (scores.argmax(dim=1) == y).float().mean().item()
 
 
-def _course_batches(budget: dict, seed: int, device, root=None) -> tuple[TensorBatches, TensorBatches]:
+def course_batches(budget: dict, seed: int, device, root=None) -> tuple[TensorBatches, TensorBatches]:
     """The course's VGG training and test batches under ``budget``: augmented, shuffled with ``seed``."""
     train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
     test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
@@ -282,39 +346,29 @@ def _course_batches(budget: dict, seed: int, device, root=None) -> tuple[TensorB
     return batches, TensorBatches(test_x, test_y, budget["test_batch_size"], VGG_MEAN, VGG_STD, device=device)
 
 
-def train_and_test(model: nn.Module, budget: dict, seed: int, device, root=None, cifar10=None) -> float:
-    """The course's training: ``budget["epochs"]`` epochs of Adam with the course's augmentation; test accuracy.
-
-    Training images are cropped and flipped as ``train_transform()`` would, shuffled with ``seed``;
-    the reference's ``train`` (from ``cifar10``, the reference ``cifar10`` module; loaded from
-    ``solutions/`` when None) runs the epochs; the kit's test loop measures accuracy. For a model of
-    this process (calibration); a student's VGG is trained in the worker by :func:`train_and_test_there`.
-    """
-    cifar10 = reference_cifar10() if cifar10 is None else cifar10
-    batches, test = _course_batches(budget, seed, device, root)
-    cifar10.train(model, batches, budget["epochs"], device, budget["lr"])
-    return measure_accuracy(model, test)
-
-
-def train_and_test_there(worker, model: Remote, reference_vgg: nn.Module, budget: dict, seed: int, device,
+def train_and_test_there(worker, model: Remote, mirror: nn.Module | None, budget: dict, seed: int, device,
                          root=None) -> float:
-    """:func:`train_and_test` for the student's VGG: trained in the worker, measured here in the lab's architecture."""
-    batches, test = _course_batches(budget, seed, device, root)
+    """The student's VGG trained in the worker as the course trains (``dlkit.oracles.week2.vgg.train_and_test``);
+    its test accuracy measured here in the lab's architecture (``mirror``), or by the worker where there is none."""
+    batches, test = course_batches(budget, seed, device, root)
     train_there(worker, model, batches, budget["epochs"], budget["lr"])
-    return measure_accuracy(load_strictly(reference_vgg, state_of(model), "VGG()"), test)
+    if mirror is None:
+        return accuracy_there(worker, model, test)
+    return measure_accuracy(load_strictly(mirror, state_of(model), "VGG()"), test)
 
 
-def _random_features() -> tuple[nn.Module, tuple[int, int, int]]:
-    """A random conv/pool stack and an input shape it accepts."""
-    channels = int(torch.randint(1, 4, ()).item())
-    size = int(torch.randint(20, 40, ()).item())
-    out = int(torch.randint(2, 9, ()).item())
-    kernel = int(torch.randint(1, 6, ()).item())
-    stride = int(torch.randint(1, 3, ()).item())
-    padding = int(torch.randint(0, 3, ()).item())
+def _random_features_args() -> list[int]:
+    """A random conv/pool stack's in channels, size, out channels, kernel, stride, padding, extra width."""
+    bounds = ((1, 4), (20, 40), (2, 9), (1, 6), (1, 3), (0, 3), (0, 5))
+    return [int(torch.randint(low, high, ()).item()) for low, high in bounds]
+
+
+def _random_features(args: list[int]) -> tuple[nn.Module, tuple[int, int, int]]:
+    """The conv/pool stack ``args`` (see :func:`_random_features_args`) describe, and an input shape it accepts."""
+    channels, size, out, kernel, stride, padding, extra = args
     layers = nn.Sequential(nn.Conv2d(channels, out, kernel, stride=stride, padding=padding), nn.ReLU(),
                            nn.MaxPool2d(2))
-    return layers, (channels, size, size + int(torch.randint(0, 5, ()).item()))
+    return layers, (channels, size, size + extra)
 
 
 # ---------------------------------------------------------------- checks
@@ -333,10 +387,11 @@ def test_output_shape(student, device):
     expect_shape(out, (n, 10), what, "one logit per class: the classifier maps the features to 10 outputs.")
 
 
-def test_parameters_match_reference(student, worker, reference, device):
+def test_parameters_match_reference(student, worker, oracle, device):
     model = _vgg(student, device)
     got = modules.parameter_shapes(spec_of(model, "VGG()"))
-    expected = {key: tuple(p.shape) for key, p in reference.VGG().named_parameters()}
+    shapes = oracle.expect("shapes", "vgg.shapes")
+    expected = {key: tuple(shape) for key, shape in shapes["parameters"].items()}
     if set(got) != set(expected):
         missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
         fail(f"VGG() has parameters that differ from the lab's: missing {missing[:4]}, unexpected {extra[:4]}",
@@ -346,60 +401,47 @@ def test_parameters_match_reference(student, worker, reference, device):
             fail(f"VGG()'s {key} has shape {got[key]}, expected {shape}",
                  FLATTEN_HINT if key.startswith("classifier") else None)
     expect_equal(sum(int(np.prod(shape)) for shape in got.values()), VGG_PARAMETERS, "the number of parameters of VGG()")
-    x, labels = torch.randn(4, 3, 32, 32, device=device), torch.randint(0, 10, (4,), device=device)
-    expect_gradients_match_reference(worker, model, reference.VGG().to(device).train(), x, labels, "cross_entropy",
-                                     "VGG()", "each parameter must play its part of the lab's VGG.",
-                                     unless_it_fails=True)
+    x, labels = _drawn_batch(oracle, 4)
+    _expect_course_gradients(worker, model, oracle, shapes, x.to(device), labels.to(device),
+                             "each parameter must play its part of the lab's VGG.", unless_it_fails=True)
 
 
-def test_matches_reference(student, reference, device):
-    reference_model = reference.VGG().to(device)
-    with torch.no_grad():  # batch norm statistics away from 0 and 1, so they are tested too
-        for module in reference_model.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.running_mean.uniform_(-0.5, 0.5)
-                module.running_var.uniform_(0.5, 2.0)
+def test_matches_reference(student, oracle, device):
+    state = course_weights(oracle.draw("pool", _pool), oracle.expect("shapes", "vgg.shapes")["state"])
+    x = oracle.draw("x", lambda: torch.randn(3, 3, 32, 32)).to(device)
     mine = _working_vgg(student, device)
-    try:
-        mine.load_state_dict(reference_model.state_dict())
-    except StudentRaised as error:
-        details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
-        fail(f"loading the reference's weights into VGG() failed: {details or error.message}",
-             "keep the lab's layer names: features and classifier.")
-    reference_model.eval()
+    _load_course_weights(mine, state)
     mine.eval()
-    x = torch.randn(3, 3, 32, 32, device=device)
     what = "VGG() in eval mode with the reference's weights, on a (3, 3, 32, 32) batch"
     out = _forward(mine, x, what)
-    with torch.no_grad():
-        expected = reference_model(x)
+    expected = oracle.expect("logits", "vgg.eval_logits", state, x, device=device)
     expect_tensor_like(out, expected, what, atol=1e-4, rtol=1e-4)
 
 
-def test_gradients_reach_every_parameter(student, worker, reference, device):
+def test_gradients_reach_every_parameter(student, worker, oracle, device):
     model = _vgg(student, device)
     what = "VGG() on a (4, 3, 32, 32) batch"
-    x, labels = torch.randn(4, 3, 32, 32, device=device), torch.randint(0, 10, (4,), device=device)
+    x, labels = (value.to(device) for value in _drawn_batch(oracle, 4))
     expect_tensor(_forward(model, x, what), what)   # the lab's bugs, explained, before anything else
-    got = gradients(worker, model, x, labels, "cross_entropy", "VGG()")
-    expect_gradients_reach(got, "VGG()")
-    expect_gradients_match_reference(worker, model, reference.VGG().to(device).train(), x, labels, "cross_entropy",
-                                     "VGG()", "is every layer used in forward() as the lab's VGG uses it?", got=got)
+    expect_gradients_reach(gradients(worker, model, x, labels, "cross_entropy", "VGG()"), "VGG()")
+    _expect_course_gradients(worker, model, oracle, oracle.expect("shapes", "vgg.shapes"), x, labels,
+                             "is every layer used in forward() as the lab's VGG uses it?")
 
 
-def test_flattened_size(student, worker, reference, device):
-    vgg_features = reference.VGG().features.to(device)
+def test_flattened_size(student, worker, oracle, device):
+    vgg_features = oracle.expect("features", "vgg.features_spec")
     cases = [
         (vgg_features, (3, 32, 32), "the lab's VGG features"),
         (vgg_features, (3, 64, 64), "the lab's VGG features"),
-        (nn.Conv2d(1, 4, 5).to(device), (1, 28, 28), "nn.Conv2d(1, 4, 5)"),
+        (modules.describe(nn.Conv2d(1, 4, 5)), (1, 28, 28), "nn.Conv2d(1, 4, 5)"),
     ]
-    for _ in range(3):
-        layers, shape = _random_features()
-        cases.append((layers.to(device), shape, repr(layers).replace("\n", "").replace("  ", " ")))
-    for module, shape, name in cases:
+    for i in range(3):
+        layers, shape = _random_features(oracle.draw(f"stack/{i}", _random_features_args))
+        cases.append((modules.describe(layers), shape, repr(layers).replace("\n", "").replace("  ", " ")))
+    for i, (spec, shape, name) in enumerate(cases):
         call = f"flattened_size({name}, input_shape={shape})"
-        expected = features_per_image(module, shape)
+        expected = oracle.expect(f"size/{i}", "vgg.flattened_size", spec, shape)
+        module = modules.build(spec).to(device)
         got = call_student(call, student.flattened_size, worker.build(module), input_shape=shape)
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             fail(f"{call} gave a tensor ({got}), expected a Python int", "use int(...) or .numel().")
@@ -408,8 +450,8 @@ def test_flattened_size(student, worker, reference, device):
                                          "values of one image's output: out[0].numel().")
 
 
-def test_flattened_size_leaves_features_alone(student, worker, reference):
-    features = reference.VGG().features
+def test_flattened_size_leaves_features_alone(student, worker, oracle):
+    features = modules.build(oracle.expect("features", "vgg.features_spec"))
     features.train()
     before = {key: value.clone() for key, value in features.state_dict().items()}
     call = "flattened_size(VGG().features)"
@@ -427,26 +469,24 @@ def test_flattened_size_leaves_features_alone(student, worker, reference):
              "torch.no_grad().")
 
 
-def test_train_transform_follows_course(student, worker):
-    course = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
-                                 transforms.ToTensor(), transforms.Normalize(VGG_MEAN, VGG_STD)])
-    _expect_course_transform(worker, "train_transform", student.train_transform, course)
+def test_train_transform_follows_course(student, worker, oracle):
+    _expect_course_transform(worker, oracle, "train_transform", student.train_transform)
 
 
-def test_test_transform_follows_course(student, worker):
-    course = transforms.Compose([transforms.ToTensor(), transforms.Normalize(VGG_MEAN, VGG_STD)])
-    _expect_course_transform(worker, "test_transform", student.test_transform, course)
+def test_test_transform_follows_course(student, worker, oracle):
+    _expect_course_transform(worker, oracle, "test_transform", student.test_transform)
 
 
-def test_learns(student, worker, reference, exercise, profile, device, data_root):
+def test_learns(student, worker, oracle, exercise, profile, device, data_root):
     budget = exercise.budget(profile)
     seed = torch.initial_seed()   # the check's own seed, set by the plugin
     _working_vgg(student, device)
     worker.module("torch").manual_seed(seed)
     model = _vgg(student, device)
+    mirror = oracle.mirror("vgg.course_model", device)
     if profile == "quick":
         initial, final, accuracy = call_student("training VGG() on one batch", overfit_there, worker, model,
-                                                reference.VGG().to(device), budget, seed, device, data_root)
+                                                mirror, budget, seed, device, data_root)
         ratio = exercise.threshold("overfit_loss_ratio", profile)
         what = (f"after {budget['steps']} Adam steps (lr {budget['lr']}) on one batch of {budget['images']} "
                 f"CIFAR-10 images, VGG()'s loss")
@@ -459,8 +499,8 @@ def test_learns(student, worker, reference, exercise, profile, device, data_root
                         f"{what.replace('loss', 'accuracy on that batch')}")
     else:
         with training_precision(device, profile):
-            accuracy = call_student("training VGG()", train_and_test_there, worker, model, reference.VGG().to(device),
-                                    budget, seed, device, data_root)
+            accuracy = call_student("training VGG()", train_and_test_there, worker, model, mirror, budget, seed,
+                                    device, data_root)
         expect_at_least(accuracy, exercise.threshold("test_accuracy", profile),
                         f"the test accuracy of VGG() after {budget['epochs']} epochs over "
                         f"{budget['train_images']:,} augmented training images (batch {budget['batch_size']}, "

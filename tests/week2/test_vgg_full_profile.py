@@ -13,7 +13,7 @@ from torch import nn
 
 from autograder.data import cifar10_tensors
 from autograder.spec import exercise_spec
-from autograder.week2.test_vgg import overfit_batch, train_and_test
+from dlkit.oracles.week2.vgg import overfit_batch, train_and_test
 from tests.support import has_data
 
 needs_data = pytest.mark.skipif(not has_data(cifar10_tensors), reason="CIFAR-10 is not available here")

@@ -5,7 +5,8 @@ Each variant is the reference week with ``vgg.py`` text-patched, graded by
 ``pytest autograder -k "week2 and test_vgg"`` in a subprocess with one thread, two at a time.
 Only the reference and the release run the learning check (the reference trains ~6 s of CPU;
 every variant here fails before training); without the CIFAR-10 data the reference leaves it
-out.
+out. Every run is graded twice: with the live oracle (the kit) and with the values recorded for a
+student's handout (``autograder/recorded/week2/vgg.pt``), which must give each check the same verdict.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
-    ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
+    ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
     lost_points, patched_week,
 )
 
@@ -50,13 +51,30 @@ HAS_DATA = has_data(cifar10_tensors)
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, dict]:
-    """Results JSON of every submission, by name."""
+def runs(tmp_path_factory) -> dict[str, tuple]:
+    """Every submission as ``name -> (folder, -k selection)``."""
     root = tmp_path_factory.mktemp("week2_vgg")
     runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
     for name, patches in VARIANTS.items():
         runs[name] = (patched_week("week2", "vgg.py", patches, root / name), UNITS)
-    return grade_all(runs, root)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def graded(runs, tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission, by name, graded with the live oracle (the kit's)."""
+    return grade_all(runs, tmp_path_factory.mktemp("week2_vgg_live"), env={**ONE_THREAD, "DLKIT_ORACLE": "live"})
+
+
+@pytest.fixture(scope="module")
+def graded_recorded(runs, tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission, by name, graded as in a student's handout: recorded oracle."""
+    return grade_all(runs, tmp_path_factory.mktemp("week2_vgg_recorded"), env={**ONE_THREAD, "DLKIT_ORACLE": "recorded"})
+
+
+def _status(test: dict) -> str:
+    """``"passed"``, ``"failed"`` or ``"pending"`` (results JSON keeps Gradescope's two statuses)."""
+    return "pending" if (test.get("extra_data") or {}).get("pending") else test["status"]
 
 
 def _points(*checks: str) -> dict[str, float]:
@@ -140,3 +158,14 @@ def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
     entries = {name: f"week2/vgg/{name}" for name in VARIANTS}
     entries.update(reference="week2/reference", release="week2/release")
     assert_verdicts_as_recorded(graded, entries)
+
+
+def test_recorded_oracle_gives_the_live_verdicts_and_messages(graded, graded_recorded):
+    """No check differs in the handout: the value checks compare with the reference's values recorded for
+    the weights and inputs they draw, and ``learns`` judges from the worker's scores where the kit
+    loads the student's weights into the lab's architecture (the reference and the release only)."""
+    for name, live in graded.items():
+        recorded = graded_recorded[name]
+        assert {t["name"]: (_status(t), t["output"]) for t in recorded["tests"]} == \
+            {t["name"]: (_status(t), t["output"]) for t in live["tests"]}, name
+        assert recorded["score"] == live["score"], name
