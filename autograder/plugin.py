@@ -30,6 +30,8 @@ from autograder.submission import StudentCodeError, Submission
 from autograder.timeout import CheckClock, CheckTimeout
 
 CHECKS_ROOT = Path(__file__).resolve().parent
+HIDDEN_ROOT = CHECKS_ROOT.parent / "dlkit" / "hidden"
+"""Hidden checks (``hidden = true`` in exercises.toml): instructors' side, collected by ``dlkit grade`` only."""
 CHECK_KEY = pytest.StashKey["CheckSpec"]()
 SEED_KEY = pytest.StashKey[int]()
 CLOCK_KEY = pytest.StashKey[CheckClock]()
@@ -169,7 +171,7 @@ def recorded_results(config: pytest.Config) -> list[CheckResult]:
 def _graded_location(item: pytest.Item) -> tuple[str, str, str] | None:
     """(week, exercise, check) for an item that is a graded check, else None."""
     path = Path(str(item.path)).resolve()
-    if path.parent.parent != CHECKS_ROOT or not path.name.startswith("test_"):
+    if path.parent.parent not in (CHECKS_ROOT, HIDDEN_ROOT) or not path.name.startswith("test_"):
         return None
     name = getattr(item, "originalname", item.name)
     return path.parent.name, path.stem[len("test_"):], name[len("test_"):]
@@ -182,7 +184,7 @@ def _may_select(path: Path, config: pytest.Config) -> bool:
     item matches are its function's, its module's and its folders' names, all known from exercises.toml.
     """
     expression = config.getoption("keyword", "")
-    if not expression or path.parent.parent != CHECKS_ROOT or not path.name.startswith("test_"):
+    if not expression or path.parent.parent not in (CHECKS_ROOT, HIDDEN_ROOT) or not path.name.startswith("test_"):
         return True
     try:
         from _pytest.mark import KeywordMatcher
@@ -192,7 +194,7 @@ def _may_select(path: Path, config: pytest.Config) -> bool:
         compiled = Expression.compile(expression)
     except Exception:  # noqa: BLE001 - pytest's internals moved, or an undeclared module: collect it
         return True
-    folders = {part for part in path.relative_to(CHECKS_ROOT.parent).parent.parts}
+    folders = {part for part in path.relative_to(path.parent.parent.parent).parent.parts}
     return any(compiled.evaluate(KeywordMatcher(frozenset({f"test_{check}", path.name, *folders})))
                for check in checks)
 
@@ -213,6 +215,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             spec = check_spec(*location)
         except SpecError as error:
             raise pytest.UsageError(f"kit error: {error}") from None
+        in_hidden = Path(str(item.path)).resolve().parent.parent == HIDDEN_ROOT
+        if spec.hidden != in_hidden:
+            raise pytest.UsageError(
+                f"kit error: check {spec.id} is {'' if spec.hidden else 'not '}hidden in exercises.toml but lives in "
+                f"{item.path}; hidden checks live in dlkit/hidden/{spec.week}/, the others in autograder/{spec.week}/")
         item.stash[CHECK_KEY] = spec
         item.repr_failure = item._repr_failure_py = _plain_failure  # the report gets the check's own words
         graded += 1
@@ -477,6 +484,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     provenance = current_provenance(settings.device, settings.profile, settings.threads, settings.class_seed)
     terminalreporter.write_sep("=", "dlkit points")
     terminalreporter.write_line(format_table(state.results, provenance, _titles()))
+    ran = {r.id for r in state.results}
+    exercises = {(r.week, r.exercise) for r in state.results}
+    hidden = sum(c.points for (week, exercise) in exercises for c in exercise_spec(week, exercise).checks.values()
+                 if c.hidden and c.id not in ran)
+    if hidden:
+        terminalreporter.write_line(f"Not run here: hidden checks worth {hidden:g} point{'s' * (hidden != 1)}, run only when your "
+                                    "submission is graded.")
     if settings.results_json is not None:
         write_json_atomically(gradescope_json(state.results, provenance), settings.results_json)
         terminalreporter.write_line(f"results written to {settings.results_json}")

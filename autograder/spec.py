@@ -41,6 +41,9 @@ class CheckSpec:
     """Points awarded when the check passes; zero otherwise."""
     visibility: str = "visible"
     """Gradescope visibility of the check's result."""
+    hidden: bool = False
+    """Run only by ``dlkit grade``: the check lives in ``dlkit/hidden/<week>/test_<exercise>.py``, on the
+    instructors' side, and a student's handout has neither it nor its code (its points are announced)."""
 
     @property
     def id(self) -> str:
@@ -95,16 +98,19 @@ def _check_spec(week: str, exercise: str, name: str, raw: Any) -> CheckSpec:
         raw = {"points": raw}
     if not isinstance(raw, dict) or "points" not in raw:
         raise SpecError(f"{where}: expected a number of points or {{ points = N }}, got {raw!r}")
-    unknown = set(raw) - {"points", "visibility"}
+    unknown = set(raw) - {"points", "visibility", "hidden"}
     if unknown:
-        raise SpecError(f"{where}: unknown keys {sorted(unknown)}; allowed: points, visibility")
-    visibility = raw.get("visibility", "visible")
+        raise SpecError(f"{where}: unknown keys {sorted(unknown)}; allowed: points, visibility, hidden")
+    hidden = raw.get("hidden", False)
+    if not isinstance(hidden, bool):
+        raise SpecError(f"{where}: hidden must be true or false, got {hidden!r}")
+    visibility = raw.get("visibility", "after_published" if hidden else "visible")
     if visibility not in VISIBILITIES:
         raise SpecError(f"{where}: visibility {visibility!r} is not one of {', '.join(VISIBILITIES)}")
     points = raw["points"]
     if not isinstance(points, (int, float)) or points < 0:
         raise SpecError(f"{where}: points must be a non-negative number, got {points!r}")
-    return CheckSpec(week, exercise, name, float(points), visibility)
+    return CheckSpec(week, exercise, name, float(points), visibility, hidden)
 
 
 def parse_spec(data: dict[str, Any]) -> dict[str, dict[str, ExerciseSpec]]:

@@ -155,7 +155,8 @@ class BatchWorkers:
 
 def _pytest_args(config: dict) -> list[str]:
     kit = Path(config["kit_root"])
-    args = [str(kit / "autograder" / config["week"]),
+    hidden = kit / "dlkit" / "hidden" / config["week"]
+    args = [str(kit / "autograder" / config["week"]), *([str(hidden)] if hidden.is_dir() else []),
             "--rootdir", str(kit), "--confcutdir", str(kit / "autograder"),
             "-p", "autograder.plugin", "-p", "no:cacheprovider", "-s", "-q", "--color=no",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",

@@ -65,7 +65,7 @@ class GraderPool:
 
 
 def _import_checks(week: str) -> None:
-    """Import the week's check modules and reference modules, so a forked grading process finds them
+    """Import the week's check modules (hidden ones too), reference and oracle modules, so a forked grading process finds them
     imported (pytest reuses a module already in ``sys.modules`` in importlib mode)."""
     import importlib
 
@@ -74,11 +74,13 @@ def _import_checks(week: str) -> None:
     from autograder.settings import KIT_ROOT
     from autograder.spec import load_spec
 
-    for path in sorted((KIT_ROOT / "autograder" / week).glob("test_*.py")):
-        importlib.import_module(f"autograder.{week}.{path.stem}")
+    for package in ("autograder", "dlkit.hidden"):
+        for path in sorted(KIT_ROOT.joinpath(*package.split("."), week).glob("test_*.py")):
+            importlib.import_module(f"{package}.{week}.{path.stem}")
     for exercise in load_spec().get(week, {}):
         try:
             load_reference(week, exercise)
+            importlib.import_module(f"dlkit.oracles.{week}.{exercise}")
         except Exception:  # noqa: BLE001 - a reference that does not import is the checks' to report
             pass
 
