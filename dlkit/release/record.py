@@ -103,10 +103,11 @@ def stale(week: str) -> list[str]:
     return lines
 
 
-def record_week(week: str, exercises: list[str] | None = None) -> dict[str, int]:
+def record_week(week: str, exercises: list[str] | None = None, into: Path | None = None) -> dict[str, int]:
     """Record ``week`` (only ``exercises``, when given) in this process; returns values recorded per
     exercise. Raises ``RuntimeError`` when a check fails on the reference (its values would be a
-    failing run's)."""
+    failing run's). ``into``: write the values under this folder instead, without manifests (to
+    compare recordings: ``scripts/recorded_spread.py``)."""
     import pytest
     import torch
 
@@ -124,12 +125,14 @@ def record_week(week: str, exercises: list[str] | None = None) -> dict[str, int]
     for exercise in exercises:
         values = {check: found for check, found in recorder.values.items()
                   if check.startswith(f"{week}/{exercise}/") and found}
-        path = recorded_path(week, exercise)
+        path = recorded_path(week, exercise) if into is None else Path(into) / week / f"{exercise}.pt"
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".pt.tmp")
         torch.save(interned(values), temporary)
         temporary.replace(path)
         counts[exercise] = sum(map(len, values.values()))
+        if into is not None:
+            continue
         manifest = {"week": week, "exercise": exercise, "digest": digest(week, exercise),
                     "sources": [str(p.relative_to(KIT_ROOT)) for p in sources(week, exercise)],
                     "torch": torch.__version__, "profile": RECORD_PROFILE, "device": RECORD_DEVICE,
@@ -153,15 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="record one week's reference values (in this process)")
     parser.add_argument("week")
     parser.add_argument("--exercise", action="append", default=None, help="record only this exercise (repeatable)")
+    parser.add_argument("--into", type=Path, default=None, help="write the values under this folder, no manifest")
     args = parser.parse_args(argv)
     try:
-        counts = record_week(args.week, args.exercise)
+        counts = record_week(args.week, args.exercise, args.into)
     except RuntimeError as error:
         print(f"dlkit release record: {error}", file=sys.stderr)
         return 1
-    size = sum(p.stat().st_size for p in (RECORDED_ROOT / args.week).glob("*.pt"))
+    folder = (args.into or RECORDED_ROOT) / args.week
+    size = sum(p.stat().st_size for p in folder.glob("*.pt"))
     print(f"{args.week}: recorded " + ", ".join(f"{n} values for {e}" for e, n in counts.items()) +
-          f" ({size / 1024:.0f} KiB) in autograder/recorded/{args.week}/")
+          f" ({size / 1024:.0f} KiB) in {folder}")
     return 0
 
 
