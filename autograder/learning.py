@@ -1,5 +1,4 @@
-"""What the week-2 learning checks share: cached CIFAR-10 subsets, the kit's test loop, and the
-reference ``cifar10`` module for code that runs outside a check.
+"""What the week-2 learning checks share: cached CIFAR-10 subsets and the kit's test loop.
 
 Shapes: a subset is ``(images, labels)`` with images uint8 (N, 3, 32, 32) and labels int64 (N,),
 as ``autograder.data.cifar10_tensors`` gives them; batches for :func:`measure_accuracy` are
@@ -10,14 +9,12 @@ as ``autograder.data.cifar10_tensors`` gives them; batches for :func:`measure_ac
 from __future__ import annotations
 
 import functools
-from types import ModuleType
 
 import torch
 from torch import nn
 
 from autograder.batches import subset
 from autograder.data import cifar10_tensors
-from dlkit.reference import load_reference
 
 
 @functools.lru_cache(maxsize=4)
@@ -36,10 +33,3 @@ def measure_accuracy(model: nn.Module, batches) -> float:
             correct += (model(images).argmax(dim=1) == labels).sum().item()
             seen += labels.shape[0]
     return correct / seen
-
-
-@functools.lru_cache(maxsize=1)
-def reference_cifar10() -> ModuleType:
-    """The reference ``solutions/week2/cifar10.py`` (its ``Net`` and a correct ``train``), for the
-    calibration scripts and the kit's tests; a check gets it from ``reference_module("cifar10")``."""
-    return load_reference("week2", "cifar10")

@@ -5,13 +5,13 @@ Order: the block's output shapes (stride 1 and 2, same and changed channels) -> 
 they do not) -> its values (``relu(main(x) + shortcut(x))`` from its own layers) -> gradients ->
 ``SmallResNet``'s logits -> ``SmallResNet`` against the course's ``Net`` under one training budget.
 
-The comparison trains the reference ``Net`` (from ``solutions/week2/cifar10.py``) with the reference's
-``train``, and the student's ``SmallResNet`` in the worker with the same loop (driven from here, one
-step at a time), on the same CIFAR-10 subset, in the same batch order, for the same number of
-steps; the kit's test loop measures ``Net``, and the worker returns ``SmallResNet``'s scores for
-the test images, whose labels never leave this process;
-``docs/calibration/week2-vgg-residual.md`` runs :func:`compare_with_net` on the reference to set
-the margin.
+The comparison trains the student's ``SmallResNet`` in the worker with the course's loop (driven from
+here, one step at a time) on a CIFAR-10 subset, in a fixed batch order, for a fixed number of steps;
+the worker returns its scores for the test images, whose labels never leave this process. The
+course's ``Net``, trained by the reference's ``train`` on the same subset, in the same order, for the
+same steps, is the oracle's (``dlkit.oracles.week2.residual.net_accuracy``: live in the kit, its
+accuracy recorded for the check's seed in a student's handout, where the full profile is left
+pending); ``docs/calibration/week2-vgg-residual.md`` runs both on the reference to set the margin.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from autograder.acceleration import training_precision
-from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, VGG_MEAN, VGG_STD, TensorBatches
+from autograder.batches import VGG_MEAN, VGG_STD, TensorBatches, subset
+from autograder.data import cifar10_tensors
 from autograder.expect import (
     call_student, expect_dtype, expect_gradients_reach, expect_model, expect_shape, expect_tensor,
     expect_tensor_like, fail,
 )
 from autograder.failures import describe
-from autograder.learning import cifar10_subset, measure_accuracy, reference_cifar10
 from autograder.models import accuracy_there, gradients, local_copy, spec_of, state_of, train_there
 from autograder.probe import modules
 from autograder.probe.client import Remote, StudentRaised
@@ -151,45 +151,27 @@ def describe_budget(budget: dict) -> str:
             f"(batch {budget['batch_size']}, Adam lr {budget['lr']}), tested on {budget['test_images']:,} images")
 
 
-def _course_batches(budget: dict, seed: int, device, mean, std, root=None) -> tuple[TensorBatches, TensorBatches]:
-    """Training batches (``drop_last``: every step sees a full batch) and test batches, normalised with mean, std."""
-    train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
-    test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
+def course_batches(budget: dict, seed: int, device, mean, std, root=None) -> tuple[TensorBatches, TensorBatches]:
+    """The comparison's training batches (``budget["train_images"]`` images drawn and shuffled with
+    ``seed``, ``drop_last``: every step sees a full batch) and test batches (``budget["test_images"]``),
+    normalised with ``mean``, ``std``: float32 (B, 3, 32, 32) images, int64 (B,) labels on ``device``."""
+    train_x, train_y = subset(*cifar10_tensors(True, root), budget["train_images"], seed)
+    test_x, test_y = subset(*cifar10_tensors(False, root), budget["test_images"], seed)
     batches = TensorBatches(train_x, train_y, budget["batch_size"], mean, std, shuffle=True, seed=seed,
                             device=device, drop_last=True)
     return batches, TensorBatches(test_x, test_y, budget["test_batch_size"], mean, std, device=device)
 
 
-def compare_with_net(make_model, budget: dict, seed: int, device, root=None, cifar10=None,
-                     worker=None) -> tuple[float, float]:
-    """Train ``make_model()`` and the reference ``Net`` under ``budget``; return both test accuracies.
-
-    Both get the same training subset, drawn and shuffled with ``seed``, in the same batch order
-    (``drop_last``: every step sees a full batch), the same number of Adam steps with the
-    reference's ``train`` loop, and the same test subset. Each model sees the images normalised as in
-    the course: ``Net`` with (0.5, 0.5, 0.5), the residual network with VGG's constants.
-    ``cifar10`` is the reference ``cifar10`` module (``Net``, ``train``); loaded from ``solutions/``
-    when None. With ``worker``, ``make_model`` is the student's class in it, trained there by the
-    same loop (:func:`autograder.models.train_there`) and measured by :func:`autograder.models.accuracy_there`.
-    """
-    cifar10 = reference_cifar10() if cifar10 is None else cifar10
-    if worker is None:
-        torch.manual_seed(seed)
-        model = make_model().to(device)
-        batches, test = _course_batches(budget, seed, device, VGG_MEAN, VGG_STD, root)
-        cifar10.train(model, batches, budget["epochs"], device, budget["lr"])
-        mine = measure_accuracy(model, test)
-    else:
-        worker.module("torch").manual_seed(seed)
-        model = expect_model(make_model(), "SmallResNet()").to(str(device))
-        batches, test = _course_batches(budget, seed, device, VGG_MEAN, VGG_STD, root)
-        train_there(worker, model, batches, budget["epochs"], budget["lr"])
-        mine = accuracy_there(worker, model, test)
-    torch.manual_seed(seed)
-    net = cifar10.Net().to(device)
-    batches, test = _course_batches(budget, seed, device, CIFAR10_MEAN, CIFAR10_STD, root)
-    cifar10.train(net, batches, budget["epochs"], device, budget["lr"])
-    return mine, measure_accuracy(net, test)
+def small_resnet_accuracy(worker, make_model: Remote, budget: dict, seed: int, device, root=None) -> float:
+    """The student's ``make_model()`` (their ``SmallResNet`` class in ``worker``), initialised after
+    ``torch.manual_seed(seed)`` there and trained there under ``budget`` on :func:`course_batches`
+    normalised with VGG's constants (:func:`autograder.models.train_there`); its test accuracy as the
+    worker's scores give it (:func:`autograder.models.accuracy_there`)."""
+    worker.module("torch").manual_seed(seed)
+    model = expect_model(make_model(), "SmallResNet()").to(str(device))
+    batches, test = course_batches(budget, seed, device, VGG_MEAN, VGG_STD, root)
+    train_there(worker, model, batches, budget["epochs"], budget["lr"])
+    return accuracy_there(worker, model, test)
 
 
 # ---------------------------------------------------------------- checks
@@ -344,15 +326,17 @@ def test_small_resnet_logits(student, device):
         fail("SmallResNet() contains no ResidualBlock, expected a residual network built from your blocks")
 
 
-def test_small_resnet_beats_net(student, worker, reference_module, exercise, profile, device, data_root):
+def test_small_resnet_beats_net(student, worker, oracle, exercise, profile, device, data_root):
     budget = exercise.budget(profile)
     margin = exercise.threshold("beats_net_by", profile)
-    seed = torch.initial_seed()   # the check's own seed, set by the plugin
+    seed = oracle.draw("seed", torch.initial_seed)   # the check's own seed, set by the plugin
     what = "SmallResNet() on a (2, 3, 32, 32) batch"   # errors are reported before any training
     _forward_model(_small_resnet(student), torch.randn(2, 3, 32, 32), what)
+    net = oracle.expect(f"net_accuracy/{profile}", "residual.net_accuracy", budget, seed, str(device), profile,
+                        data_root)
     with training_precision(device, profile):
-        mine, net = call_student("training your SmallResNet", compare_with_net, student.SmallResNet, budget, seed,
-                                 device, data_root, cifar10=reference_module("cifar10"), worker=worker)
+        mine = call_student("training your SmallResNet", small_resnet_accuracy, worker, student.SmallResNet,
+                            budget, seed, device, data_root)
     if not mine >= net + margin:
         fail(f"after {describe_budget(budget)}, your SmallResNet's test accuracy was {mine:.3f} and the course's "
              f"Net's {net:.3f}, expected at least {net + margin:.3f} (Net's + {margin:.2f})",

@@ -73,8 +73,9 @@ def interned(value, seen: dict | None = None):
 
 
 def sources(week: str, exercise: str) -> list[Path]:
-    """The files an exercise's recorded values depend on."""
-    return [KIT_ROOT / "solutions" / week / f"{exercise}.py",
+    """The files an exercise's recorded values depend on: its check file and oracle module, and every
+    reference module of the week (an oracle may use another exercise's: residual trains cifar10's Net)."""
+    return [*sorted((KIT_ROOT / "solutions" / week).glob("*.py")),
             KIT_ROOT / "dlkit" / "oracles" / week / f"{exercise}.py",
             KIT_ROOT / "autograder" / week / f"test_{exercise}.py"]
 

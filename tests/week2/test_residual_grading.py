@@ -5,7 +5,9 @@ Each mistake is the reference week with ``residual.py`` text-patched, graded by
 ``pytest autograder -k "week2 and test_residual"`` in a subprocess with one thread, two at a time.
 The comparison with ``Net`` trains for ~10 s of CPU per submission, so it runs for the reference,
 the release (which fails before training) and one network too weak to win; without the CIFAR-10
-data it is left out everywhere.
+data it is left out everywhere. Every run is graded twice: with the live oracle (the kit) and with
+the values recorded for a student's handout (``autograder/recorded/week2/residual.pt``), which must
+give each check the same verdict.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
-    ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
+    ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
     lost_points, patched_week,
 )
 
@@ -61,15 +63,34 @@ MISTAKES = {
 HAS_DATA = has_data(cifar10_tensors)
 
 
+def _status(test: dict) -> str:
+    """``"passed"``, ``"failed"`` or ``"pending"`` (results JSON keeps Gradescope's two statuses)."""
+    return "pending" if (test.get("extra_data") or {}).get("pending") else test["status"]
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, dict]:
-    """Results JSON of every submission, by name."""
-    root = tmp_path_factory.mktemp("week2_residual")
+def runs(tmp_path_factory) -> dict[str, tuple]:
+    """Every submission to grade, by name: (submission folder, ``-k`` selection)."""
+    root = tmp_path_factory.mktemp("week2_residual_submissions")
     runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
     for name, (comparison, patches) in MISTAKES.items():
         runs[name] = (patched_week("week2", "residual.py", patches, root / name),
                       ALL if comparison and HAS_DATA else UNITS)
-    return grade_all(runs, root)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def graded(runs, tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission, by name, graded with the live oracle (the kit's)."""
+    return grade_all(runs, tmp_path_factory.mktemp("week2_residual_live"),
+                     env={**ONE_THREAD, "DLKIT_ORACLE": "live"})
+
+
+@pytest.fixture(scope="module")
+def graded_recorded(runs, tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission, by name, graded as in a student's handout: recorded oracle."""
+    return grade_all(runs, tmp_path_factory.mktemp("week2_residual_recorded"),
+                     env={**ONE_THREAD, "DLKIT_ORACLE": "recorded"})
 
 
 def _points(*checks: str) -> dict[str, float]:
@@ -139,3 +160,12 @@ def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
     entries = {name: f"week2/residual/{name}" for name in MISTAKES}
     entries.update(reference="week2/reference", release="week2/release")
     assert_verdicts_as_recorded(graded, entries)
+
+
+def test_recorded_oracle_gives_the_live_verdicts(graded, graded_recorded):
+    """No check takes the worker's word only in the handout: the comparison with ``Net`` measures
+    ``SmallResNet`` from the worker's scores in both, and ``Net``'s accuracy is recorded for the check's seed."""
+    for name, live in graded.items():
+        recorded = graded_recorded[name]
+        assert {t["name"]: _status(t) for t in recorded["tests"]} == {t["name"]: _status(t) for t in live["tests"]}, name
+        assert recorded["score"] == live["score"], name
