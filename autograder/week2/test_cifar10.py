@@ -3,35 +3,33 @@ and what it learns.
 
 Order: names -> output (type, shape, logits) -> parameters against the course's -> outputs equal to
 the reference's with the reference's weights -> gradients -> transforms -> train / evaluate /
-per_class_accuracy against a correct loop -> learning under the profile's budget.
+per_class_accuracy against the reference's -> learning under the profile's budget.
 
-The learning check trains the student's ``Net`` with the student's ``train`` and measures test
-accuracy with the kit's own loop, on uint8 tensors batched by ``autograder.batches.TensorBatches``.
-``scripts/calibrate_week2.py`` runs the same functions on the reference to calibrate the threshold.
+Every value of the reference comes from the ``oracle`` fixture (``dlkit.oracles.week2.cifar10`` in the
+kit, recorded values in a handout), for inputs the checks draw through it. The learning check trains
+the student's ``Net`` with the student's ``train`` on uint8 tensors batched by
+``autograder.batches.TensorBatches``; the test accuracy of the trained weights is measured in the
+course's ``Net`` (the oracle's mirror) in the kit, and by the worker in a handout.
+``scripts/calibrate_week2.py`` runs :func:`train_and_test` on the reference to calibrate the threshold.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import numbers
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from PIL import Image
 from torch import nn
-from torchvision import transforms
 
 from autograder.acceleration import training_precision
-from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, TensorBatches
-from autograder.data import CIFAR10_CLASSES
+from autograder.batches import CIFAR10_MEAN, CIFAR10_STD, TensorBatches, subset
+from autograder.data import CIFAR10_CLASSES, cifar10_tensors
 from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model, expect_shape,
     expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
-from autograder.learning import cifar10_subset, measure_accuracy
-from autograder.models import expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of
+from autograder.models import accuracy_there, expect_gradients_match_reference, gradients, spec_of, state_of
 from autograder.probe import modules
 from autograder.probe.client import Remote, StudentRaised
 
@@ -57,16 +55,17 @@ def _net(student, device) -> Remote:
     return call_student("Net()", model.to, device)
 
 
-def _random_data(n: int, seed: int, classes: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+def _random_data(n: int, seed: int, classes: int = 10, side: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random uint8 images (n, 3, side, side) and labels below ``classes`` (n,)."""
     generator = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    images = torch.randint(0, 256, (n, 3, side, side), dtype=torch.uint8, generator=generator)
     labels = torch.randint(0, classes, (n,), generator=generator)
     return images, labels
 
 
-def _random_batches(n: int, batch_size: int, seed: int, device, classes: int = 10) -> TensorBatches:
-    """Random 3x32x32 uint8 images with random labels below ``classes``, normalised as the course's CIFAR-10."""
-    return TensorBatches(*_random_data(n, seed, classes), batch_size, CIFAR10_MEAN, CIFAR10_STD, device=device)
+def _blocky(images: torch.Tensor) -> torch.Tensor:
+    """(N, 3, 16, 16) -> (N, 3, 32, 32), each pixel a 2x2 block: random images a quarter the size to record."""
+    return images.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
 
 
 def _batches_there(worker, images: torch.Tensor, labels: torch.Tensor, batch_size: int, device) -> Remote:
@@ -75,13 +74,22 @@ def _batches_there(worker, images: torch.Tensor, labels: torch.Tensor, batch_siz
     return loader(images, labels, batch_size, CIFAR10_MEAN, CIFAR10_STD, device=str(device))
 
 
-def _random_batches_there(worker, n: int, batch_size: int, seed: int, device, classes: int = 10) -> Remote:
-    return _batches_there(worker, *_random_data(n, seed, classes), batch_size, device)
-
-
 def _small_classifier() -> nn.Module:
     """A tiny logit model, fast enough to train step by step in a check."""
     return nn.Sequential(nn.Conv2d(3, 4, 5, stride=3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 10 * 10, 10))
+
+
+def _seeded_state(seed: int) -> dict[str, torch.Tensor]:
+    """The weights of :func:`_small_classifier` made after ``torch.manual_seed(seed)``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _small_classifier().state_dict()
+
+
+def _small_classifier_holding(state: dict[str, torch.Tensor], device) -> nn.Module:
+    model = _small_classifier()
+    model.load_state_dict(state)
+    return model.to(device)
 
 
 def _random_image(seed: int) -> np.ndarray:
@@ -106,26 +114,11 @@ def _constants(normalize: dict) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return as_tuple(normalize["args"]["mean"]), as_tuple(normalize["args"]["std"])
 
 
-def _same_parameters(a: nn.Module, b: nn.Module) -> bool:
-    return all(torch.allclose(p, q, atol=1e-6, rtol=1e-5) for p, q in zip(a.parameters(), b.parameters()))
-
-
-def _kit_train(model, batches, epochs: int, lr: float, loss_fn=F.cross_entropy, zero_grad: bool = True) -> list[float]:
-    """A correct ``train`` (or, through the arguments, a classic mistake), returning per-epoch mean losses."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    epoch_losses = []
-    for _ in range(epochs):
-        losses = []
-        for images, labels in batches:
-            if zero_grad:
-                optimizer.zero_grad()
-            loss = loss_fn(model(images), labels)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        epoch_losses.append(sum(losses) / len(losses))
-    return epoch_losses
+def _same_state(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    """The same parameter names, and values within float32 training noise."""
+    return a.keys() == b.keys() and all(
+        a[k].shape == b[k].shape and torch.allclose(a[k].to(b[k].device, b[k].dtype), b[k], atol=1e-6, rtol=1e-5)
+        for k in a)
 
 
 # ---------------------------------------------------------------- learning under a budget
@@ -137,34 +130,36 @@ def describe_budget(budget: dict) -> str:
             f"(batch {budget['batch_size']}, Adam lr {budget['lr']}), tested on {budget['test_images']:,} images")
 
 
-def train_and_test(worker, module, reference, budget: dict, device, root=None) -> float:
-    """Train a fresh ``Net`` from ``module`` with its ``train`` under ``budget``; return the test
-    accuracy, measured by :func:`measure_accuracy`, of the trained weights in ``reference``'s ``Net``.
-    Seeded by ``budget["seed"]`` alone.
+def train_and_test(worker, module, oracle, budget: dict, device, root=None) -> float:
+    """Train a fresh ``Net`` from ``module`` with its ``train`` under ``budget``; return its test
+    accuracy, in [0, 1]. Seeded by ``budget["seed"]`` alone.
 
-    With ``worker``, ``module`` is the student's module in it: the training runs there, the weights
-    come back here. With ``worker=None`` it is a module of this process (the reference, for calibration).
+    With ``worker``, ``module`` is the student's module in it: the training runs there. The trained
+    weights come back here and are measured in the course's ``Net`` by the reference's ``evaluate``
+    (``oracle.mirror``); in a handout (no mirror) the worker's scores for the test images give the
+    accuracy (:func:`autograder.models.accuracy_there`). With ``worker=None`` it is a module of this
+    process (the reference, for calibration), measured by its own ``evaluate``; ``oracle`` is unused.
     """
     seed = budget["seed"]
-    train_x, train_y = cifar10_subset(True, budget["train_images"], seed, root)
-    test_x, test_y = cifar10_subset(False, budget["test_images"], seed, root)
+    train_x, train_y = subset(*cifar10_tensors(True, root), budget["train_images"], seed)
+    test_x, test_y = subset(*cifar10_tensors(False, root), budget["test_images"], seed)
+    test = TensorBatches(test_x, test_y, budget["test_batch_size"], CIFAR10_MEAN, CIFAR10_STD, device=device)
     if worker is None:
         torch.manual_seed(seed)
         model = module.Net().to(device)
         batches = TensorBatches(train_x, train_y, budget["batch_size"], CIFAR10_MEAN, CIFAR10_STD,
                                 shuffle=True, seed=seed, device=device)
         module.train(model, batches, budget["epochs"], device, budget["lr"])
-        trained = model
-    else:
-        worker.module("torch").manual_seed(seed)
-        model = _net(module, device)
-        loader = worker.module("autograder.batches").TensorBatches
-        batches = loader(train_x, train_y, budget["batch_size"], CIFAR10_MEAN, CIFAR10_STD, shuffle=True, seed=seed,
-                         device=str(device))
-        module.train(model, batches, budget["epochs"], device, budget["lr"])
-        trained = load_strictly(reference.Net().to(device), state_of(model), "your Net")
-    test = TensorBatches(test_x, test_y, budget["test_batch_size"], CIFAR10_MEAN, CIFAR10_STD, device=device)
-    return measure_accuracy(trained, test)
+        return module.evaluate(model, test, device)
+    worker.module("torch").manual_seed(seed)
+    model = _net(module, device)
+    loader = worker.module("autograder.batches").TensorBatches
+    batches = loader(train_x, train_y, budget["batch_size"], CIFAR10_MEAN, CIFAR10_STD, shuffle=True, seed=seed,
+                     device=str(device))
+    module.train(model, batches, budget["epochs"], device, budget["lr"])
+    if oracle.live:
+        return oracle.mirror("cifar10.net_accuracy", state_of(model), test, device, "your Net")
+    return accuracy_there(worker, model, test)
 
 
 # ---------------------------------------------------------------- checks
@@ -191,35 +186,37 @@ def test_net_logits(student, device):
              "end with fc3 and no softmax: CrossEntropyLoss applies log_softmax itself.")
 
 
-def test_net_parameters_match_course(student, worker, reference, device):
+def test_net_parameters_match_course(student, worker, oracle, device):
     model = _net(student, device)
     got = modules.parameter_shapes(spec_of(model, "Net()"))
-    expected = {key: tuple(p.shape) for key, p in reference.Net().named_parameters()}
+    expected = {key: tuple(shape) for key, shape in oracle.expect("shapes", "cifar10.parameter_shapes").items()}
     if set(got) != set(expected):
         fail(f"Net() has parameters {sorted(got)}, expected {sorted(expected)}",
              "use the tutorial's layer names: conv1, pool, conv2, fc1, fc2, fc3.")
     for key, shape in expected.items():
         expect_equal(got[key], shape, f"the shape of Net()'s {key}")
     expect_equal(sum(math.prod(shape) for shape in got.values()), NET_PARAMETERS, "the number of parameters of Net()")
+    mirror = oracle.mirror("cifar10.net", device)
+    if mirror is None:   # a handout: the names and shapes are all it checks here
+        return
     x, labels = torch.randn(8, 3, 32, 32, device=device), torch.randint(0, 10, (8,), device=device)
-    expect_gradients_match_reference(worker, model, reference.Net().to(device), x, labels, "cross_entropy", "Net()",
+    expect_gradients_match_reference(worker, model, mirror, x, labels, "cross_entropy", "Net()",
                                      "each parameter must play its part of the tutorial's Net.", unless_it_fails=True)
 
 
-def test_net_matches_reference(student, reference, device):
-    reference_model = reference.Net().to(device)
+def test_net_matches_reference(student, oracle, device):
+    weights = oracle.expect("weights", "cifar10.initial_state", 0, device=device)
     mine = _net(student, device)
     try:
-        mine.load_state_dict(reference_model.state_dict())
+        mine.load_state_dict(weights)
     except StudentRaised as error:
         details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
         fail(f"loading the reference's weights into Net() failed: {details or error.message}",
              "keep the tutorial's layer names and sizes.")
-    x = torch.randn(6, 3, 32, 32, device=device)
+    x = oracle.draw("x", lambda: torch.randn(6, 3, 32, 32), device=device)
     call = "Net() with the reference's weights, on a (6, 3, 32, 32) batch"
     out = call_student(call, mine, x)
-    with torch.no_grad():
-        expected = reference_model(x)
+    expected = oracle.expect("logits", "cifar10.logits", weights, x, device=device)
     if isinstance(out, torch.Tensor) and out.shape == expected.shape and out.dtype == expected.dtype:
         shift = (out.detach() - expected).double()
         if shift.abs().max() > 1e-3 and (shift - shift[:, :1]).abs().max() < 1e-4:
@@ -229,21 +226,23 @@ def test_net_matches_reference(student, reference, device):
     expect_tensor_like(out, expected, call, atol=1e-5, rtol=1e-4)
 
 
-def test_gradients_reach_every_parameter(student, worker, reference, device):
+def test_gradients_reach_every_parameter(student, worker, oracle, device):
     model = _net(student, device)
     x, labels = torch.randn(16, 3, 32, 32, device=device), torch.randint(0, 10, (16,), device=device)
     got = gradients(worker, model, x, labels, "cross_entropy", "Net()")
     expect_gradients_reach(got, "Net()")
-    expect_gradients_match_reference(worker, model, reference.Net().to(device), x, labels, "cross_entropy", "Net()",
-                                     "is every layer used in forward() as the course's Net uses it?", got=got)
+    mirror = oracle.mirror("cifar10.net", device)
+    if mirror is not None:   # a handout checks that the gradients reach, not their values
+        expect_gradients_match_reference(worker, model, mirror, x, labels, "cross_entropy", "Net()",
+                                         "is every layer used in forward() as the course's Net uses it?", got=got)
 
 
-def test_train_transform_follows_course(student, worker):
-    course = transforms.Compose([transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)])
-    pixels = _random_image(0)
+def test_train_transform_follows_course(student, worker, oracle):
+    pixels = oracle.draw("pixels", lambda: torch.from_numpy(_random_image(0)))
     transform = call_student("train_transform()", student.train_transform)
-    out = call_student("train_transform()(image)", transform, _image_there(worker, pixels))
-    expect_tensor_like(out, course(Image.fromarray(pixels)), "train_transform() applied to a 32x32 RGB PIL image",
+    out = call_student("train_transform()(image)", transform, _image_there(worker, pixels.numpy()))
+    expect_tensor_like(out, oracle.expect("transformed", "cifar10.train_transformed", pixels),
+                       "train_transform() applied to a 32x32 RGB PIL image",
                        atol=1e-6, hint="ToTensor() then Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).")
 
 
@@ -314,59 +313,53 @@ def test_test_normalisation_matches_training(student, worker):
                  hint)
 
 
-def test_train_matches_reference(student, worker, device):
-    torch.manual_seed(0)
-    initial = _small_classifier().to(device)
+def test_train_matches_reference(student, worker, oracle, device):
     epochs, lr = 2, 2e-3                 # not the default lr: the argument must be used
-
-    def run(**mistake):
-        twin = copy.deepcopy(initial)
-        losses = _kit_train(twin, _random_batches(96, 32, 3, device), epochs, lr, **mistake)
-        return losses, twin
-
+    initial_state = oracle.draw("initial", lambda: _seeded_state(0))
+    images, labels = oracle.draw("data", lambda: _random_data(96, 3))
+    initial = _small_classifier_holding(initial_state, device)
     there = worker.build(initial)
     call = f"train(model, loader, epochs={epochs}, device, lr={lr})"
-    result = call_student(call, student.train, there, _random_batches_there(worker, 96, 32, 3, device), epochs, device,
-                          lr)
+    result = call_student(call, student.train, there, _batches_there(worker, images, labels, 32, device), epochs,
+                          device, lr)
     if isinstance(result, torch.Tensor):
         result = result.tolist()
     result = expect_type(result, (list, tuple), call)
     if len(result) != epochs:
         fail(f"{call} returned {len(result)} losses, expected {epochs}, one mean loss per epoch")
     losses = [_as_float(value, f"{call}[{i}]") for i, value in enumerate(result)]
-    model = copy.deepcopy(initial)
-    model.load_state_dict(state_of(there))
-    expected_losses, expected_model = run()
-    if not _same_parameters(model, expected_model):
-        if _same_parameters(model, initial):
+    trained = state_of(there)
+    expected = oracle.expect("outcomes", "cifar10.train_outcomes", initial, images, labels, 32, epochs, lr,
+                             device=device)
+    if not _same_state(trained, expected["state"]):
+        if _same_state(trained, initial.state_dict()):
             fail(f"{call} left the model's parameters unchanged, expected an Adam step per batch")
-        if _same_parameters(model, run(loss_fn=F.nll_loss)[1]):
+        if _same_state(trained, expected["nll_loss"]):
             fail(f"{call} trained with nll_loss on Net's logits: nll_loss expects log-probabilities, so it "
                  "just pushes the right class's raw score up without bound",
                  "use nn.CrossEntropyLoss() (it applies log_softmax to the logits itself).")
-        if _same_parameters(model, run(zero_grad=False)[1]):
+        if _same_state(trained, expected["no_zero_grad"]):
             fail(f"{call} let gradients accumulate from batch to batch: the parameters match a loop without "
                  "optimizer.zero_grad()", "call optimizer.zero_grad() before loss.backward() in every iteration.")
-        twin = copy.deepcopy(initial)
-        _kit_train(twin, _random_batches(96, 32, 3, device), epochs, 1e-3)
-        if lr != 1e-3 and _same_parameters(model, twin):
+        if _same_state(trained, expected["default_lr"]):
             fail(f"{call} trained with lr 0.001, expected the lr argument ({lr})",
                  "pass lr to torch.optim.Adam(model.parameters(), lr=lr).")
         fail(f"{call} left the model's parameters different from those after a correct run "
              "(Adam(lr); for every batch: zero_grad, CrossEntropyLoss on the logits, backward, step)")
-    for i, (got, want) in enumerate(zip(losses, expected_losses)):
+    for i, (got, want) in enumerate(zip(losses, expected["losses"])):
         if not abs(got - want) <= 1e-5 * max(1.0, abs(want)):
             fail(f"{call} returned {got:.6g} for epoch {i + 1}, expected {want:.6g}, the mean of that epoch's "
                  "batch losses", "collect loss.item() for every batch and return one mean per epoch.")
 
 
-def test_evaluate_accuracy(student, worker, device):
-    torch.manual_seed(1)
-    model = _small_classifier().to(device)
+def test_evaluate_accuracy(student, worker, oracle, device):
+    model = _small_classifier_holding(oracle.draw("model", lambda: _seeded_state(1)), device)
+    images, labels = oracle.draw("data", lambda: _random_data(150, 4, side=16))
+    images = _blocky(images)
     call = "evaluate(model, loader, device)"
     accuracy = _as_float(call_student(call, student.evaluate, worker.build(model),
-                                      _random_batches_there(worker, 150, 64, 4, device), device), call)
-    expected = measure_accuracy(model, _random_batches(150, 64, 4, device))
+                                      _batches_there(worker, images, labels, 64, device), device), call)
+    expected = oracle.expect("accuracy", "cifar10.accuracy", model, images, labels, 64)
     if abs(accuracy - 100 * expected) < 1e-6 and expected > 0:
         fail(f"{call} gave {accuracy:.4g}, a percentage; expected a fraction in [0, 1]: {expected:.4g}")
     if not abs(accuracy - expected) < 1e-9:
@@ -417,40 +410,39 @@ def test_evaluate_eval_mode_without_gradients(student, worker, device):
              "used", "put the test loop inside `with torch.no_grad():`.")
 
 
-def test_per_class_accuracy(student, worker, device):
-    torch.manual_seed(2)
-    model = _small_classifier().to(device)
-    with torch.no_grad():
-        model[-1].bias.zero_()
-    call = "per_class_accuracy(model, loader, device)"
+def _bias_free_state(seed: int) -> dict[str, torch.Tensor]:
+    """:func:`_seeded_state` with the last layer's bias zero."""
+    state = _seeded_state(seed)
+    state["3.bias"].zero_()
+    return state
+
+
+def test_per_class_accuracy(student, worker, oracle, device):
+    model = _small_classifier_holding(oracle.draw("model", lambda: _bias_free_state(2)), device)
     # Labels 0..8 only: 'truck' has no images and must be reported as 0.0.
+    images, labels = oracle.draw("data", lambda: _random_data(400, 6, classes=9, side=16))
+    images = _blocky(images)
+    call = "per_class_accuracy(model, loader, device)"
     result = call_student(call, student.per_class_accuracy, worker.build(model),
-                          _random_batches_there(worker, 400, 64, 6, device, classes=9), device)
+                          _batches_there(worker, images, labels, 64, device), device)
     result = expect_type(result, dict, call)
     if list(result) != list(CIFAR10_CLASSES):
         fail(f"{call} gave keys {list(result)}, expected CIFAR-10's class names in label order: "
              f"{list(CIFAR10_CLASSES)}", "use CIFAR10_CLASSES from autograder.data for the keys.")
-    correct, total = torch.zeros(10), torch.zeros(10)
-    model.eval()
-    with torch.no_grad():
-        for images, labels in _random_batches(400, 64, 6, device, classes=9):
-            hits = (model(images).argmax(dim=1) == labels).float().cpu()
-            correct.index_add_(0, labels.cpu(), hits)
-            total.index_add_(0, labels.cpu(), torch.ones_like(hits))
-    for i, name in enumerate(CIFAR10_CLASSES):
-        want = (correct[i] / total[i]).item() if total[i] > 0 else 0.0
+    expected = oracle.expect("accuracies", "cifar10.per_class", model, images, labels, 64)
+    for name in CIFAR10_CLASSES:
         got = _as_float(result[name], f"{call}[{name!r}]")
-        if not abs(got - want) < 1e-6:
-            note = " ('truck' has no images in this loader)" if total[i] == 0 else ""
-            fail(f"{call}[{name!r}] was {got:.6g}, expected {want:.6g}{note}",
+        if not abs(got - expected[name]) < 1e-6:
+            note = " ('truck' has no images in this loader)" if name == CIFAR10_CLASSES[-1] else ""
+            fail(f"{call}[{name!r}] was {got:.6g}, expected {expected[name]:.6g}{note}",
                  "for each class: correct predictions among that class's images / that class's images.")
 
 
-def test_net_accuracy(student, worker, reference, exercise, profile, device, data_root):
+def test_net_accuracy(student, worker, oracle, exercise, profile, device, data_root):
     expect_written(student, "Net", "train")
     budget = exercise.budget(profile)
     threshold = exercise.threshold("net_accuracy", profile)
     with training_precision(device, profile):
-        accuracy = call_student("training your Net", train_and_test, worker, student, reference, budget, device,
+        accuracy = call_student("training your Net", train_and_test, worker, student, oracle, budget, device,
                                 data_root)
     expect_at_least(accuracy, threshold, f"the test accuracy of your Net after {describe_budget(budget)},")

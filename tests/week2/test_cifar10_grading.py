@@ -5,6 +5,9 @@ Each mistake is the reference week with one function text-patched, graded by
 ``pytest autograder -k "week2 and cifar10"`` in a subprocess with one thread. Mistakes that can
 change what ``Net`` learns are graded with the learning check; the others without it. Without
 the CIFAR-10 data the learning check is left out everywhere and its assertions skipped.
+
+Every run is graded twice: with the live oracle (the kit) and with the values recorded for a
+student's handout (``autograder/recorded/week2/cifar10.pt``); each check must come out the same.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
-    ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, grade_all, has_data,
+    ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, grade_all, has_data,
     lost_points, patched_week,
 )
 
@@ -44,14 +47,27 @@ HAS_DATA = has_data(cifar10_tensors)
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, dict]:
-    """Results JSON of every submission, by name."""
-    root = tmp_path_factory.mktemp("week2_cifar10")
+def runs(tmp_path_factory) -> dict[str, tuple]:
+    """Every submission by name: (its folder, the checks it is graded with)."""
+    root = tmp_path_factory.mktemp("week2_cifar10_submissions")
     runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
     for name, (learning, patches) in MISTAKES.items():
         runs[name] = (patched_week("week2", "cifar10.py", patches, root / name),
                       ALL if learning and HAS_DATA else UNITS)
-    return grade_all(runs, root)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def graded(runs, tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission, by name, graded with the live oracle."""
+    return grade_all(runs, tmp_path_factory.mktemp("week2_cifar10_live"), env={**ONE_THREAD, "DLKIT_ORACLE": "live"})
+
+
+@pytest.fixture(scope="module")
+def graded_recorded(runs, tmp_path_factory) -> dict[str, dict]:
+    """The same, graded with the values recorded for a student's handout."""
+    return grade_all(runs, tmp_path_factory.mktemp("week2_cifar10_recorded"),
+                     env={**ONE_THREAD, "DLKIT_ORACLE": "recorded"})
 
 
 def test_reference_scores_full_marks(graded):
@@ -108,3 +124,23 @@ def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
     entries = {name: f"week2/cifar10/{name}" for name in MISTAKES}
     entries.update(reference="week2/reference", release="week2/release")
     assert_verdicts_as_recorded(graded, entries)
+
+
+def _statuses(data: dict) -> dict[str, str]:
+    """Check name -> passed, failed or pending (a pending check's entry has no status)."""
+    return {check: "pending" if (test.get("extra_data") or {}).get("pending") else test["status"]
+            for check, test in checks_by_name(data).items()}
+
+
+def test_recorded_oracle_gives_the_live_verdicts(graded, graded_recorded):
+    # Where the handout takes the worker's word (no mirror: the gradients' values, the trained
+    # weights' accuracy), no submission here tells the two apart, so no check is exempt.
+    assert graded_recorded["reference"]["score"] == graded_recorded["reference"]["max_score"]
+    differences = {}
+    for name, live in graded.items():
+        statuses, recorded = _statuses(live), _statuses(graded_recorded[name])
+        if recorded != statuses:
+            differences[name] = {check: (statuses.get(check), recorded.get(check))
+                                 for check in statuses.keys() | recorded.keys()
+                                 if statuses.get(check) != recorded.get(check)}
+    assert differences == {}, f"checks whose status differs (live, recorded): {differences}"
