@@ -2,7 +2,7 @@
 
 import torch
 
-from autograder.expect import expect_tensor_like, fail
+from autograder.expect import expect_shape, expect_tensor, expect_tensor_like, fail
 
 LAB_MATRIX = [[2.0, 5.0, 3.0, 7.0], [4.0, 2.0, 1.0, 9.0]]
 
@@ -67,7 +67,9 @@ def test_normal_samples_leave_global_rng_alone(student, worker):
     torch_there = worker.module("torch")
     seed = int(torch.randint(0, 2**31 - 1, ()).item())
     torch_there.manual_seed(seed)
-    student.normal_samples(10, seed=3)
+    samples = student.normal_samples(10, seed=3)
+    expect_tensor(samples, "normal_samples(10, seed=3)")  # a point for leaving the state alone, not for doing nothing
+    expect_shape(samples, (10,), "normal_samples(10, seed=3)")
     after = torch_there.randn(8)   # the global generator's next draws, in the worker
     if not torch.equal(after, torch.randn(8, generator=torch.Generator().manual_seed(seed))):
         fail("normal_samples changed PyTorch's global random state, expected it to leave it alone",
