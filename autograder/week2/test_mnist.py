@@ -3,23 +3,23 @@ what the models learn.
 
 Order: names -> outputs (type, shape, log-probabilities) -> parameters against the course's ->
 outputs equal to the reference's with the reference's weights -> gradients -> permute_pixels ->
-train_epoch / evaluate against a correct loop -> learning under the profile's budget.
+train_epoch / evaluate against the reference's -> learning under the profile's budget.
 
-The learning checks train the student's models with the student's ``train_epoch`` and measure
-test accuracy with the kit's own loop (below), on uint8 tensors batched by
-``autograder.batches.TensorBatches``. ``scripts/calibrate_week2.py`` runs the same functions on
-the reference to calibrate the thresholds in ``exercises.toml``.
+What the reference computes comes from the ``oracle`` fixture (``dlkit/oracles/week2/mnist.py``),
+for inputs the checks draw. The learning checks train the student's models with the student's
+``train_epoch`` on uint8 tensors batched by ``autograder.batches.TensorBatches``, and measure test
+accuracy in the course's architecture holding the student's trained weights (in a handout, where
+there is none, in the student's own model). ``scripts/calibrate_week2.py`` runs
+:func:`train_and_test` on the reference to calibrate the thresholds in ``exercises.toml``.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import numbers
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from autograder.acceleration import training_precision
@@ -29,13 +29,16 @@ from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model,
     expect_shape, expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
-from autograder.models import expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of
+from autograder.models import (
+    accuracy_there, expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of,
+)
 from autograder.probe import modules
 from autograder.probe.client import Remote, StudentRaised
 
 NAMES = ("FC2Layer", "CNN", "count_parameters", "permute_pixels", "train_epoch", "evaluate")
 COURSE_FC = (784, 8, 10)        # FC2Layer(input_size, n_hidden, output_size)
 COURSE_CNN = (784, 6, 10)       # CNN(input_size, n_feature, output_size)
+COURSE = {"fc": ("FC2Layer", COURSE_FC), "cnn": ("CNN", COURSE_CNN)}
 COURSE_COUNTS = {"FC2Layer": 6442, "CNN": 6422}
 OTHER_CNN_SIZES = ((1024, 4, 7), (400, 3, 5))   # 32x32 and 20x20 images: no hard-coded 96 or 10
 PIXELS = 784
@@ -55,9 +58,9 @@ def _build(student, name: str, args: tuple, device) -> Remote:
     return call_student(what, model.to, device)
 
 
-def _load_reference_weights(model: Remote, reference_model: nn.Module, what: str) -> None:
+def _load_reference_weights(model: Remote, state: dict[str, torch.Tensor], what: str) -> None:
     try:
-        model.load_state_dict(reference_model.state_dict())
+        model.load_state_dict(state)
     except StudentRaised as error:
         details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
         fail(f"loading the reference's weights into {what} failed: {details or error.message}",
@@ -89,16 +92,21 @@ def _as_float(value, what: str) -> float:
 
 
 def _random_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random 28x28 uint8 images with random labels."""
+    """Random uint8 images (n, 28, 28) with random int64 labels (n,)."""
     generator = torch.Generator().manual_seed(seed)
     images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=generator)
     labels = torch.randint(0, 10, (n,), generator=generator)
     return images, labels
 
 
-def _random_batches(n: int, batch_size: int, seed: int, device) -> TensorBatches:
-    """Random images and labels, normalised as MNIST, in a fixed order (here)."""
-    return TensorBatches(*_random_data(n, seed), batch_size, MNIST_MEAN, MNIST_STD, device=device)
+def _draw_data(oracle, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`_random_data`, drawn through the oracle (the handout replays the very same images)."""
+    return oracle.draw("data", lambda: _random_data(n, seed))
+
+
+def _batches_here(images: torch.Tensor, labels: torch.Tensor, batch_size: int, device) -> TensorBatches:
+    """Images and labels batched and normalised as MNIST, in a fixed order, here."""
+    return TensorBatches(images, labels, batch_size, MNIST_MEAN, MNIST_STD, device=device)
 
 
 def _batches_there(worker, images: torch.Tensor, labels: torch.Tensor, batch_size: int, device, **options) -> Remote:
@@ -107,52 +115,40 @@ def _batches_there(worker, images: torch.Tensor, labels: torch.Tensor, batch_siz
     return loader(images, labels, batch_size, MNIST_MEAN, MNIST_STD, device=str(device), **options)
 
 
-def _random_batches_there(worker, n: int, batch_size: int, seed: int, device) -> Remote:
-    return _batches_there(worker, *_random_data(n, seed), batch_size, device)
-
-
 def _small_classifier() -> nn.Module:
     return nn.Sequential(nn.Flatten(), nn.Linear(PIXELS, 32), nn.ReLU(), nn.Linear(32, 10), nn.LogSoftmax(dim=1))
 
 
-def _instrument(worker, kind: str, device, **kwargs) -> tuple[Remote, nn.Linear]:
-    """A kit model from :mod:`autograder.probe.instruments` in the worker, and here the linear layer
-    holding the same weights (what the model computes when nothing marks it)."""
-    linear = nn.Linear(PIXELS, 10).to(device)
+def _linear_classifier() -> nn.Module:
+    """What the instruments compute when nothing marks them: log_softmax of the linear map of the pixels
+    (layer ``1`` holds their ``linear``'s weights)."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(PIXELS, 10), nn.LogSoftmax(dim=1))
+
+
+def _instrument(worker, kind: str, device, linear: dict[str, torch.Tensor] | None = None, **kwargs) -> Remote:
+    """A kit model from :mod:`autograder.probe.instruments` in the worker, its linear layer holding
+    ``linear`` (a ``Linear(784, 10)`` state_dict) when given."""
     made = getattr(worker.module("autograder.probe.instruments"), kind)(PIXELS, **kwargs)
-    made.linear.load_state_dict(linear.state_dict())
-    return made.to(str(device)), linear
+    if linear is not None:
+        made.linear.load_state_dict(linear)
+    return made.to(str(device))
 
 
-def _kit_permute(images: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-    return images.reshape(images.shape[0], -1)[:, perm.to(images.device)].reshape(images.shape)
+def _inverse(perm: torch.Tensor) -> torch.Tensor:
+    inverse = torch.empty_like(perm)
+    inverse[perm] = torch.arange(perm.numel(), device=perm.device)
+    return inverse
 
 
-def _epoch(model, batches, optimizer, zero_grad: bool = True) -> float:
-    """A correct training epoch (``zero_grad=False``: the classic mistake), returning the mean batch loss."""
-    model.train()
-    losses = []
-    for images, labels in batches:
-        if zero_grad:
-            optimizer.zero_grad()
-        loss = F.nll_loss(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return sum(losses) / len(losses)
-
-
-def measure_accuracy(model: nn.Module, batches, perm: torch.Tensor | None = None) -> float:
-    """The kit's test loop: accuracy of ``model`` on ``batches``, in eval mode, without gradients."""
-    model.eval()
-    correct, seen = 0, 0
-    with torch.no_grad():
-        for images, labels in batches:
-            if perm is not None:
-                images = _kit_permute(images, perm)
-            correct += (model(images).argmax(dim=1) == labels).sum().item()
-            seen += labels.shape[0]
-    return correct / seen
+def measure_accuracy(model: nn.Module, batches) -> float:
+    """The share of ``batches`` that ``model`` (here) classifies right, in eval mode, without gradients."""
+    model.train(False)
+    right, total = 0, 0
+    with torch.inference_mode():
+        for x, y in batches:
+            right += int((model(x).argmax(dim=1) == y).sum())
+            total += len(y)
+    return right / total
 
 
 # ---------------------------------------------------------------- learning under a budget
@@ -178,14 +174,24 @@ def describe_budget(budget: dict) -> str:
             f"SGD lr {budget['lr']} momentum {budget['momentum']}), tested on {budget['test_images']:,} images")
 
 
-def train_and_test(worker, module, reference, kind: str, permuted: bool, budget: dict, device, root=None) -> float:
-    """Train a fresh ``FC2Layer`` (``kind="fc"``) or ``CNN`` (``"cnn"``) from ``module`` with its
-    ``train_epoch`` under ``budget``, with or without the budget's pixel permutation, in the worker;
-    load the trained weights into ``reference``'s architecture here and return its test accuracy,
-    measured by :func:`measure_accuracy`. Seeded by ``budget["seed"]`` alone.
+def _permuted_by(module, batches, perm: torch.Tensor | None):
+    """``batches`` with ``module.permute_pixels(images, perm)`` applied to each (unchanged when ``perm`` is None)."""
+    if perm is None:
+        return batches
+    return [(module.permute_pixels(images, perm), labels) for images, labels in batches]
 
-    ``worker`` is the worker holding ``module`` (a student's module); ``module`` may also be a module
-    of this process (the reference, for calibration), with ``worker=None``.
+
+def train_and_test(worker, module, mirror, kind: str, permuted: bool, budget: dict, device, root=None) -> float:
+    """Train a fresh ``FC2Layer`` (``kind="fc"``) or ``CNN`` (``"cnn"``) from ``module`` with its
+    ``train_epoch`` under ``budget``, with or without the budget's pixel permutation, and return its
+    test accuracy. Seeded by ``budget["seed"]`` alone.
+
+    ``worker`` is the worker holding ``module`` (a student's module): the model trains there, and its
+    trained weights are tested here in ``mirror``, the course's architecture (permuting its inputs
+    when ``permuted``); without a mirror (a handout), the model is tested there, on test images
+    permuted by the module's own ``permute_pixels``. With ``worker=None``, ``module`` is a module of
+    this process (the reference, for calibration), trained and tested here, on test images permuted
+    by its own ``permute_pixels``; ``mirror`` is not used.
     """
     available = mnist_tensors(True, root)[0].shape[0]
     if available < budget.get("require_train_images", 0):
@@ -195,8 +201,9 @@ def train_and_test(worker, module, reference, kind: str, permuted: bool, budget:
     seed = budget["seed"]
     train_x, train_y = _split(True, budget["train_images"], budget.get("train_pool", 0), seed, root)
     test_x, test_y = _split(False, budget["test_images"], 0, seed, root)
+    test = _batches_here(test_x, test_y, budget["test_batch_size"], device)
     perm = budget_perm(budget).to(device) if permuted else None
-    name, args = ("FC2Layer", COURSE_FC) if kind == "fc" else ("CNN", COURSE_CNN)
+    name, args = COURSE[kind]
     if worker is None:  # this process's own module: the reference, trained as the student's would be
         torch.manual_seed(seed)
         model = getattr(module, name)(*args).to(device)
@@ -205,32 +212,33 @@ def train_and_test(worker, module, reference, kind: str, permuted: bool, budget:
                                 shuffle=True, seed=seed, device=device)
         for _ in range(budget["epochs"]):
             module.train_epoch(model, batches, optimizer, device, perm)
-        trained = model
-    else:
-        torch_there = worker.module("torch")
-        torch_there.manual_seed(seed)
-        model = _build(module, name, args, device)
-        optimizer = torch_there.optim.SGD(model.parameters(), lr=budget["lr"], momentum=budget["momentum"])
-        batches = _batches_there(worker, train_x, train_y, budget["batch_size"], device, shuffle=True, seed=seed)
-        for _ in range(budget["epochs"]):
-            module.train_epoch(model, batches, optimizer, device, perm)
-        trained = load_strictly(getattr(reference, name)(*args).to(device), state_of(model), f"your {name}")
-    test = TensorBatches(test_x, test_y, budget["test_batch_size"], MNIST_MEAN, MNIST_STD, device=device)
-    return measure_accuracy(trained, test, perm)
+        return measure_accuracy(model, _permuted_by(module, test, perm))
+    torch_there = worker.module("torch")
+    torch_there.manual_seed(seed)
+    model = _build(module, name, args, device)
+    optimizer = torch_there.optim.SGD(model.parameters(), lr=budget["lr"], momentum=budget["momentum"])
+    batches = _batches_there(worker, train_x, train_y, budget["batch_size"], device, shuffle=True, seed=seed)
+    for _ in range(budget["epochs"]):
+        module.train_epoch(model, batches, optimizer, device, perm)
+    if mirror is None:
+        return accuracy_there(worker, model, _permuted_by(module, test, perm))
+    return measure_accuracy(load_strictly(mirror.to(device), state_of(model), f"your {name}"), test)
 
 
 _ACCURACIES: dict[tuple, float] = {}
 
 
-def _accuracy(student, worker, reference, kind: str, permuted: bool, exercise, profile: str, device, root) -> float:
+def _accuracy(student, worker, oracle, kind: str, permuted: bool, exercise, profile: str, device, root) -> float:
     """``train_and_test`` for the student, run once per pytest run and shared by the learning checks."""
-    expect_written(student, "FC2Layer" if kind == "fc" else "CNN", "train_epoch")
+    name, args = COURSE[kind]
+    expect_written(student, name, "train_epoch")
     budget = exercise.budget(profile)
-    key = (str(student.path), kind, permuted, profile, str(device), str(root))
+    key = (str(student.path), kind, permuted, profile, str(device), str(root), oracle.live)
     if key not in _ACCURACIES:
-        what = f"training your {'FC2Layer' if kind == 'fc' else 'CNN'}" + (" on permuted pixels" if permuted else "")
+        what = f"training your {name}" + (" on permuted pixels" if permuted else "")
+        mirror = oracle.mirror("mnist.course_model", name, args, budget_perm(budget) if permuted else None)
         with training_precision(torch.device(device), profile):
-            _ACCURACIES[key] = call_student(what, train_and_test, worker, student, reference, kind, permuted, budget,
+            _ACCURACIES[key] = call_student(what, train_and_test, worker, student, mirror, kind, permuted, budget,
                                             device, root)
     return _ACCURACIES[key]
 
@@ -262,25 +270,40 @@ def test_cnn_log_probabilities(student, device):
     _expect_log_probabilities(out, 5, 10, what)
 
 
-def test_count_parameters(student, worker, reference):
+def _course_spec(oracle, name: str, args: tuple) -> dict:
+    """The spec of the course's ``name(*args)`` (:mod:`autograder.probe.modules`): its parameters' names and shapes."""
+    return oracle.expect(f"spec/{name}", "mnist.course_spec", name, args)
+
+
+def test_count_parameters(student, worker, oracle):
     cases = [
         (nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 2)), 58, "a Sequential(Linear(5, 7), ReLU(), Linear(7, 2))"),
         (nn.Conv2d(3, 4, 3), 112, "a Conv2d(3, 4, 3)"),
-        (reference.FC2Layer(*COURSE_FC), 6442, "the reference FC2Layer(784, 8, 10)"),
-        (reference.CNN(*COURSE_CNN), 6422, "the reference CNN(784, 6, 10)"),
+        (modules.build(_course_spec(oracle, "FC2Layer", COURSE_FC), skeleton=True), 6442,
+         "the reference FC2Layer(784, 8, 10)"),
+        (modules.build(_course_spec(oracle, "CNN", COURSE_CNN), skeleton=True), 6422, "the reference CNN(784, 6, 10)"),
     ]
     for model, expected, label in cases:
-        there = worker.build(model, skeleton=True)   # the same parameters (the reference's classes stay here)
+        there = worker.build(model, skeleton=True)   # the same parameters, in modules of their own
         got = call_student(f"count_parameters({label})", student.count_parameters, there)
         expect_equal(got, expected, f"count_parameters({label})",
                      hint="add up p.numel() over model.parameters(): weights and biases alike.")
 
 
-def test_parameters_match_course(student, worker, reference, device):
-    for name, args in (("FC2Layer", COURSE_FC), ("CNN", COURSE_CNN)):
+def _expect_gradients_as_course(worker, oracle, model: Remote, name: str, args: tuple, x, labels, what: str, hint: str,
+                                **options) -> None:
+    """The student's gradients for ``nll_loss(model(x), labels)`` are the course's model's with the same
+    weights (kit only: a handout has no course model to hold them)."""
+    mirror = oracle.mirror("mnist.course_model", name, args)
+    if mirror is not None:
+        expect_gradients_match_reference(worker, model, mirror.to(x.device), x, labels, "nll_loss", what, hint, **options)
+
+
+def test_parameters_match_course(student, worker, oracle, device):
+    for name, args in COURSE.values():
         what = _signature(name, args)
         model = _build(student, name, args, device)
-        expected = {key: tuple(p.shape) for key, p in getattr(reference, name)(*args).named_parameters()}
+        expected = modules.parameter_shapes(_course_spec(oracle, name, args))
         got = modules.parameter_shapes(spec_of(model, what))
         if set(got) != set(expected):
             fail(f"{what} has parameters {sorted(got)}, expected {sorted(expected)}",
@@ -292,61 +315,59 @@ def test_parameters_match_course(student, worker, reference, device):
                      f"the number of parameters of {what}")
         # the parameters the worker describes, held to what the model computes with them
         x, labels = torch.randn(8, 1, 28, 28, device=device), torch.randint(0, 10, (8,), device=device)
-        expect_gradients_match_reference(worker, model, getattr(reference, name)(*args).to(device), x, labels,
-                                         "nll_loss", what, "each parameter must play its part of the course's model.",
-                                         unless_it_fails=True)
+        _expect_gradients_as_course(worker, oracle, model, name, args, x, labels, what,
+                                    "each parameter must play its part of the course's model.", unless_it_fails=True)
 
 
-def _expect_matches_reference(student, reference, name, args, side, device):
+def _expect_matches_reference(student, oracle, name, args, side, device):
     what = _signature(name, args)
-    reference_model = getattr(reference, name)(*args).to(device)
+    x = oracle.draw(f"x/{side}", lambda: torch.randn(6, 1, side, side))
+    reference = oracle.expect(f"reference/{side}", "mnist.outputs", name, args, x, on=str(device), device=device)
     mine = _build(student, name, args, device)
-    _load_reference_weights(mine, reference_model, what)
-    x = torch.randn(6, 1, side, side, device=device)
+    _load_reference_weights(mine, reference["state"], what)
     call = f"{what} with the reference's weights, on a (6, 1, {side}, {side}) batch"
-    out = call_student(call, mine, x,
+    out = call_student(call, mine, x.to(device),
                        hint="compute the flattened size from input_size and n_feature (or use x.flatten(1)); "
                             "6*4*4 = 96 holds only for 28x28 images with 6 features." if name == "CNN" else None)
-    with torch.no_grad():
-        expected = reference_model(x)
-    expect_tensor_like(out, expected, call, atol=1e-5, rtol=1e-4)
+    expect_tensor_like(out, reference["output"], call, atol=1e-5, rtol=1e-4)
 
 
-def test_fc2layer_matches_reference(student, reference, device):
-    _expect_matches_reference(student, reference, "FC2Layer", COURSE_FC, 28, device)
+def test_fc2layer_matches_reference(student, oracle, device):
+    _expect_matches_reference(student, oracle, "FC2Layer", COURSE_FC, 28, device)
 
 
-def test_cnn_matches_reference(student, reference, device):
-    _expect_matches_reference(student, reference, "CNN", COURSE_CNN, 28, device)
+def test_cnn_matches_reference(student, oracle, device):
+    _expect_matches_reference(student, oracle, "CNN", COURSE_CNN, 28, device)
 
 
-def test_cnn_other_sizes(student, reference, device):
+def test_cnn_other_sizes(student, oracle, device):
     for args in OTHER_CNN_SIZES:
         side = int(round(args[0] ** 0.5))
-        _expect_matches_reference(student, reference, "CNN", args, side, device)
+        _expect_matches_reference(student, oracle, "CNN", args, side, device)
 
 
-def test_gradients_reach_every_parameter(student, worker, reference, device):
-    for name, args in (("FC2Layer", COURSE_FC), ("CNN", COURSE_CNN)):
+def test_gradients_reach_every_parameter(student, worker, oracle, device):
+    for name, args in COURSE.values():
         model = _build(student, name, args, device)
         what = _signature(name, args)
         x, labels = torch.randn(16, 1, 28, 28, device=device), torch.randint(0, 10, (16,), device=device)
         got = gradients(worker, model, x, labels, "nll_loss", what)
         expect_gradients_reach(got, what)
-        expect_gradients_match_reference(worker, model, getattr(reference, name)(*args).to(device), x, labels,
-                                         "nll_loss", what, "is every layer used in forward() as the course's model "
-                                         "uses it, with nothing detached?", got=got)
+        _expect_gradients_as_course(worker, oracle, model, name, args, x, labels, what,
+                                    "is every layer used in forward() as the course's model uses it, with nothing "
+                                    "detached?", got=got)
 
 
-def test_permute_pixels(student, worker):
-    images = torch.randn(5, 1, 28, 28)
-    perm = torch.randperm(PIXELS)
+def test_permute_pixels(student, worker, oracle):
+    images = oracle.draw("images", lambda: torch.randn(5, 1, 28, 28))
+    perm = oracle.draw("perm", lambda: torch.randperm(PIXELS))
+    expected = oracle.expect("permuted", "mnist.permute_pixels", images, perm)
+    inverted = oracle.expect("permuted/inverse", "mnist.permute_pixels", images, _inverse(perm))
     clone = worker.module("torch").Tensor.clone
     images_there = clone.keep(images)   # kept in the worker, to see afterwards whether it was changed
     out = call_student("permute_pixels(images, perm)", student.permute_pixels, images_there, perm)
-    expected = _kit_permute(images, perm)
     out = expect_tensor(out, "permute_pixels(images, perm)")
-    if out.shape == expected.shape and torch.equal(out, _kit_permute(images, _inverse(perm))):
+    if out.shape == expected.shape and torch.equal(out, inverted):
         fail("permute_pixels(images, perm) applied the inverse permutation: pixel j went to position perm[j]",
              "expected out.view(N, -1)[:, j] == images.view(N, -1)[:, perm[j]]: index with perm, "
              "images.view(N, -1)[:, perm].")
@@ -356,21 +377,22 @@ def test_permute_pixels(student, worker):
         fail("permute_pixels(images, perm) changed the images it was given, expected it to leave them alone")
 
 
-def _expect_saw(seen: list, batches, perm, call: str) -> None:
-    """A loop fed the model every batch of ``batches`` (``seen``: what the model got), permuted by
-    ``perm`` (or untouched when None)."""
-    expected = [(images if perm is None else _kit_permute(images, perm)).cpu() for images, _ in batches]
+def _expect_saw(seen: list, call: str, batches, expected_batches, permuted: bool) -> None:
+    """A loop fed the model every batch of ``expected_batches`` (``seen``: what the model got):
+    ``batches`` permuted when ``permuted``, else ``batches`` themselves."""
+    originals = [images.cpu() for images, _ in batches]
+    expected = [images.cpu() for images, _ in expected_batches]
     if len(seen) != len(expected):
         fail(f"{call} ran the model on {len(seen)} batches, expected {len(expected)} "
              "(one forward pass per batch of the loader)")
-    for i, (got, want) in enumerate(zip(seen, expected), start=1):
+    for i, (got, want, original) in enumerate(zip(seen, expected, originals), start=1):
         if got.shape != want.shape:
             fail(f"{call} gave the model a batch of shape {tuple(got.shape)}, expected {tuple(want.shape)}")
         if torch.equal(got, want):
             continue
-        if perm is None:
+        if not permuted:
             fail(f"{call} with perm=None changed batch {i} before the model saw it, expected the images unchanged")
-        if torch.equal(got, _kit_permute(want, _inverse(perm))):
+        if torch.equal(got, original):
             fail(f"{call}: batch {i} reached the model without its pixels permuted, expected permute_pixels(images, perm)")
         same_pixels = torch.equal(got.flatten(1).sort(dim=1).values, want.flatten(1).sort(dim=1).values)
         if same_pixels:
@@ -380,63 +402,73 @@ def _expect_saw(seen: list, batches, perm, call: str) -> None:
         fail(f"{call}: batch {i} reached the model as different images than permute_pixels(images, perm)")
 
 
-def _inverse(perm: torch.Tensor) -> torch.Tensor:
-    inverse = torch.empty_like(perm)
-    inverse[perm] = torch.arange(perm.numel(), device=perm.device)
-    return inverse
+def _expect_permutes_every_batch(oracle, run, seed: int, device) -> None:
+    """``run(call, loader, perm)`` runs a loop of the student's on a kit model in the worker that records
+    its inputs, and returns them; the loop must feed it every batch of the loader (96 drawn images,
+    batch 32), untouched with ``perm=None`` and permuted with a drawn ``perm``."""
+    images, labels = _draw_data(oracle, 96, seed)
+    perm = oracle.draw("perm", lambda: torch.randperm(PIXELS))
+    permuted = oracle.expect("permuted", "mnist.permute_pixels", images, perm)
+    batches = list(_batches_here(images, labels, 32, device))
+    for p, expected in ((None, batches), (perm, _batches_here(permuted, labels, 32, device))):
+        _expect_saw(*run(images, labels, p), batches, expected, p is not None)
 
 
-def test_train_epoch_permutes_every_batch(student, worker, device):
-    perm = torch.randperm(PIXELS)
-    for p in (None, perm):
-        recorder, _ = _instrument(worker, "InputRecorder", device)
+def test_train_epoch_permutes_every_batch(student, worker, oracle, device):
+    def run(images, labels, perm):
+        recorder = _instrument(worker, "InputRecorder", device)
         optimizer = worker.module("torch").optim.SGD(recorder.parameters(), lr=0.01)
-        call = "train_epoch(model, loader, optimizer, device" + (", perm)" if p is not None else ")")
-        call_student(call, student.train_epoch, recorder, _random_batches_there(worker, 96, 32, 1, device), optimizer,
-                     device, p)
-        _expect_saw(recorder.seen, _random_batches(96, 32, 1, device), p, call)
+        call = "train_epoch(model, loader, optimizer, device" + (", perm)" if perm is not None else ")")
+        call_student(call, student.train_epoch, recorder, _batches_there(worker, images, labels, 32, device),
+                     optimizer, device, perm)
+        return recorder.seen, call
+
+    _expect_permutes_every_batch(oracle, run, 1, device)
 
 
-def test_evaluate_permutes_every_batch(student, worker, device):
-    perm = torch.randperm(PIXELS)
-    for p in (None, perm):
-        recorder, _ = _instrument(worker, "InputRecorder", device)
-        call = "evaluate(model, loader, device" + (", perm)" if p is not None else ")")
-        call_student(call, student.evaluate, recorder, _random_batches_there(worker, 96, 32, 2, device), device, p)
-        _expect_saw(recorder.seen, _random_batches(96, 32, 2, device), p, call)
+def test_evaluate_permutes_every_batch(student, worker, oracle, device):
+    def run(images, labels, perm):
+        recorder = _instrument(worker, "InputRecorder", device)
+        call = "evaluate(model, loader, device" + (", perm)" if perm is not None else ")")
+        call_student(call, student.evaluate, recorder, _batches_there(worker, images, labels, 32, device), device, perm)
+        return recorder.seen, call
+
+    _expect_permutes_every_batch(oracle, run, 2, device)
 
 
-def test_train_epoch_matches_reference(student, worker, device):
-    model = _small_classifier().to(device)
-    initial = copy.deepcopy(model)
+def test_train_epoch_matches_reference(student, worker, oracle, device):
+    spec = modules.describe(_small_classifier())
+    initial = oracle.draw("initial", lambda: _small_classifier().state_dict())
+    images, labels = _draw_data(oracle, 128, 3)
 
-    def run(zero_grad=True):
-        twin = copy.deepcopy(initial)
-        optimizer = torch.optim.SGD(twin.parameters(), lr=0.01, momentum=0.5)
-        return _epoch(twin, _random_batches(128, 32, 3, device), optimizer, zero_grad), twin
+    def after(key: str, **options) -> dict:
+        """The reference's epoch from ``initial``: ``{"loss": float, "state": state_dict}``."""
+        return oracle.expect(key, "mnist.train_epoch", spec, initial, images, labels, 32, lr=0.01, momentum=0.5,
+                             on=str(device), device=device, **options)
 
-    there = worker.build(model)
+    there = worker.build(modules.build(spec, initial).to(device))
     optimizer = worker.module("torch").optim.SGD(there.parameters(), lr=0.01, momentum=0.5)
     call = "train_epoch(model, loader, optimizer, device)"
-    result = call_student(call, student.train_epoch, there, _random_batches_there(worker, 128, 32, 3, device),
+    result = call_student(call, student.train_epoch, there, _batches_there(worker, images, labels, 32, device),
                           optimizer, device)
     loss = _as_float(result, call)
-    model.load_state_dict(state_of(there))
-    expected_loss, expected_model = run()
+    state = state_of(there)
+    expected, accumulated = after("after"), after("after/without_zero_grad", zero_grad=False)
 
-    def same(a, b):
-        return all(torch.allclose(p, q, atol=1e-6, rtol=1e-5) for p, q in zip(a.parameters(), b.parameters()))
+    def same(a: dict, b: dict) -> bool:
+        return all(torch.allclose(a[k].to(b[k].device), b[k], atol=1e-6, rtol=1e-5) for k in b)
 
-    if not same(model, expected_model):
-        if same(model, initial):
+    if not same(state, expected["state"]):
+        if same(state, {k: v.to(device) for k, v in initial.items()}):
             fail(f"{call} left the model's parameters unchanged, expected one SGD step per batch",
                  "call loss.backward() and then optimizer.step() for every batch.")
-        if same(model, run(zero_grad=False)[1]):
+        if same(state, accumulated["state"]):
             fail(f"{call} let gradients accumulate from batch to batch: the parameters match a loop "
                  "without optimizer.zero_grad()",
                  "call optimizer.zero_grad() before loss.backward() in every iteration.")
         fail(f"{call} left the model's parameters different from those after a correct epoch "
              "(for every batch: zero_grad, nll_loss on the model's output, backward, step)")
+    expected_loss = expected["loss"]
     if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
         fail(f"{call} returned {loss:.6g}, expected {expected_loss:.6g}, the mean of the batch losses",
              "collect loss.item() for every batch and return their mean.")
@@ -449,37 +481,31 @@ def _evaluate_result(result, call: str) -> tuple[float, float]:
     return _as_float(result[0], f"{call}[0]"), _as_float(result[1], f"{call}[1]")
 
 
-def _kit_evaluate(model: nn.Module, batches) -> tuple[float, float, list[float]]:
-    """(loss summed over images / images, accuracy, each batch's mean loss), in eval mode without gradients."""
-    total, correct, seen, batch_means = 0.0, 0, 0, []
-    model.eval()
-    with torch.no_grad():
-        for images, labels in batches:
-            out = model(images)
-            total += F.nll_loss(out, labels, reduction="sum").item()
-            batch_means.append(F.nll_loss(out, labels).item())
-            correct += (out.argmax(dim=1) == labels).sum().item()
-            seen += labels.shape[0]
-    return total / seen, correct / seen, batch_means
-
-
-def test_evaluate_loss_and_accuracy(student, worker, device):
-    model = _small_classifier().to(device)
+def _spread_classifier() -> dict[str, torch.Tensor]:
+    """A :func:`_small_classifier`'s state_dict with spread-out predictions, so accuracy is informative."""
+    model = _small_classifier()
     for layer in model:
         if isinstance(layer, nn.Linear):
-            nn.init.normal_(layer.weight, std=0.2)   # spread-out predictions, so accuracy is informative
+            nn.init.normal_(layer.weight, std=0.2)
+    return model.state_dict()
+
+
+def test_evaluate_loss_and_accuracy(student, worker, oracle, device):
+    spec = modules.describe(_small_classifier())
+    state = oracle.draw("model", _spread_classifier)
+    images, labels = _draw_data(oracle, 150, 4)
     call = "evaluate(model, loader, device)"
-    result = call_student(call, student.evaluate, worker.build(model), _random_batches_there(worker, 150, 64, 4, device),
-                          device)
+    model = worker.build(modules.build(spec, state).to(device))
+    result = call_student(call, student.evaluate, model, _batches_there(worker, images, labels, 64, device), device)
     loss, accuracy = _evaluate_result(result, call)
-    expected_loss, expected_accuracy, batch_means = _kit_evaluate(model, _random_batches(150, 64, 4, device))
+    expected = oracle.expect("expected", "mnist.evaluate", spec, state, images, labels, 64, on=str(device))
+    expected_loss, expected_accuracy, mean_of_means = expected["loss"], expected["accuracy"], expected["mean_of_batch_means"]
     if abs(accuracy - 100 * expected_accuracy) < 1e-6 and expected_accuracy > 0:
         fail(f"{call} gave accuracy {accuracy:.4g}, a percentage; expected a fraction in [0, 1]: {expected_accuracy:.4g}")
     if not abs(accuracy - expected_accuracy) < 1e-9:
         fail(f"{call} gave accuracy {accuracy:.6g}, expected {expected_accuracy:.6g} "
              "(correct predictions / images; the last batch has 22 images)",
              "count output.argmax(dim=1) == labels over every batch and divide by the number of images.")
-    mean_of_means = sum(batch_means) / len(batch_means)
     if abs(loss - mean_of_means) < 1e-6 * max(1.0, abs(mean_of_means)) and abs(mean_of_means - expected_loss) > 1e-4:
         fail(f"{call} gave mean loss {loss:.6g}, the mean of the batch means; expected {expected_loss:.6g}, "
              "the summed loss divided by the number of images (the last batch has 22 images, not 64)",
@@ -489,49 +515,55 @@ def test_evaluate_loss_and_accuracy(student, worker, device):
              "(nll_loss summed over every image, divided by the number of images)")
 
 
-def _linear_classifier(linear: nn.Linear) -> nn.Module:
-    """What the instruments compute when nothing marks them: log_softmax of the linear map of the pixels."""
-    return nn.Sequential(nn.Flatten(), linear, nn.LogSoftmax(dim=1))
+def _instrument_loss(oracle, linear: dict[str, torch.Tensor], images, labels, device) -> float:
+    """The reference ``evaluate``'s mean loss of :func:`_linear_classifier` holding ``linear`` (batch 32)."""
+    spec = modules.describe(_linear_classifier())
+    state = {f"1.{key}": value for key, value in linear.items()}
+    return oracle.expect("expected", "mnist.evaluate", spec, state, images, labels, 32, on=str(device))["loss"]
 
 
-def test_evaluate_uses_eval_mode(student, worker, device):
-    recorder, linear = _instrument(worker, "InputRecorder", device, dropout=0.5)
+def test_evaluate_uses_eval_mode(student, worker, oracle, device):
+    linear = oracle.draw("linear", lambda: nn.Linear(PIXELS, 10).state_dict())
+    images, labels = _draw_data(oracle, 64, 5)
+    recorder = _instrument(worker, "InputRecorder", device, linear, dropout=0.5)
     recorder.train()
     call = "evaluate(model, loader, device)"
-    result = call_student(call, student.evaluate, recorder, _random_batches_there(worker, 64, 32, 5, device), device)
+    result = call_student(call, student.evaluate, recorder, _batches_there(worker, images, labels, 32, device), device)
     if not recorder.seen:
         fail(f"{call} never ran the model, expected one forward pass per batch")
     loss, _ = _evaluate_result(result, call)
-    expected_loss, _, _ = _kit_evaluate(_linear_classifier(linear), _random_batches(64, 32, 5, device))
+    expected_loss = _instrument_loss(oracle, linear, images, labels, device)
     if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
         fail(f"{call} ran the model in training mode: dropout stays active and batch norm keeps updating its "
              f"statistics, so test results are noisy and wrong (mean loss {loss:.6g}; in eval mode {expected_loss:.6g})",
              "call model.eval() before the test loop.")
 
 
-def test_evaluate_without_gradients(student, worker, device):
+def test_evaluate_without_gradients(student, worker, oracle, device):
+    linear = oracle.draw("linear", lambda: nn.Linear(PIXELS, 10).state_dict())
+    images, labels = _draw_data(oracle, 64, 5)
     shift = torch.zeros(10, device=device)
     shift[0] = 50.0  # while autograd records, every image is "class 0" with a far larger loss
-    marker, linear = _instrument(worker, "GradModeMarker", device, shift=shift)
+    marker = _instrument(worker, "GradModeMarker", device, linear, shift=shift)
     call = "evaluate(model, loader, device)"
-    result = call_student(call, student.evaluate, marker, _random_batches_there(worker, 64, 32, 5, device), device)
+    result = call_student(call, student.evaluate, marker, _batches_there(worker, images, labels, 32, device), device)
     loss, _ = _evaluate_result(result, call)
-    expected_loss, _, _ = _kit_evaluate(_linear_classifier(linear), _random_batches(64, 32, 5, device))
+    expected_loss = _instrument_loss(oracle, linear, images, labels, device)
     if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
         fail(f"{call} ran the model with gradient tracking on: every batch builds an autograd graph that is never "
              "used (memory and time wasted)", "put the test loop inside `with torch.no_grad():`.")
 
 
-def test_fc_accuracy(student, worker, reference, exercise, profile, device, data_root):
+def test_fc_accuracy(student, worker, oracle, exercise, profile, device, data_root):
     threshold = exercise.threshold("fc_accuracy", profile)
-    accuracy = _accuracy(student, worker, reference, "fc", False, exercise, profile, device, data_root)
+    accuracy = _accuracy(student, worker, oracle, "fc", False, exercise, profile, device, data_root)
     expect_at_least(accuracy, threshold, f"the test accuracy of your FC2Layer(784, 8, 10) after "
                     f"{describe_budget(exercise.budget(profile))},")
 
 
-def test_cnn_accuracy(student, worker, reference, exercise, profile, device, data_root):
+def test_cnn_accuracy(student, worker, oracle, exercise, profile, device, data_root):
     threshold = exercise.threshold("cnn_accuracy", profile)
-    accuracy = _accuracy(student, worker, reference, "cnn", False, exercise, profile, device, data_root)
+    accuracy = _accuracy(student, worker, oracle, "cnn", False, exercise, profile, device, data_root)
     expect_at_least(accuracy, threshold, f"the test accuracy of your CNN(784, 6, 10) after "
                     f"{describe_budget(exercise.budget(profile))},")
 
@@ -545,18 +577,18 @@ def _expect_both_learned(fc: float, cnn: float, exercise, profile: str) -> None:
              "fix fc_accuracy and cnn_accuracy first.")
 
 
-def test_cnn_beats_fc(student, worker, reference, exercise, profile, device, data_root):
+def test_cnn_beats_fc(student, worker, oracle, exercise, profile, device, data_root):
     margin = exercise.threshold("cnn_minus_fc", profile)
-    fc = _accuracy(student, worker, reference, "fc", False, exercise, profile, device, data_root)
-    cnn = _accuracy(student, worker, reference, "cnn", False, exercise, profile, device, data_root)
+    fc = _accuracy(student, worker, oracle, "fc", False, exercise, profile, device, data_root)
+    cnn = _accuracy(student, worker, oracle, "cnn", False, exercise, profile, device, data_root)
     _expect_both_learned(fc, cnn, exercise, profile)
     if not cnn - fc >= margin:
         fail(f"your CNN's test accuracy {cnn:.3f} minus your FC2Layer's {fc:.3f} was {cnn - fc:.3f}, expected "
              f"at least {margin:.3f}: with the same parameter budget the CNN should win on images")
 
 
-def test_permutation_hurts_cnn_more(student, worker, reference, exercise, profile, device, data_root):
-    args = (student, worker, reference)
+def test_permutation_hurts_cnn_more(student, worker, oracle, exercise, profile, device, data_root):
+    args = (student, worker, oracle)
     fc, cnn = (_accuracy(*args, kind, False, exercise, profile, device, data_root) for kind in ("fc", "cnn"))
     _expect_both_learned(fc, cnn, exercise, profile)
     fc_perm, cnn_perm = (_accuracy(*args, kind, True, exercise, profile, device, data_root) for kind in ("fc", "cnn"))

@@ -6,6 +6,8 @@ reference as it changes), graded by ``pytest autograder -k "week2 and mnist"`` i
 one thread. Mistakes that can change what the models learn are graded with the learning checks;
 the others without them (they leave training untouched), which keeps this file near a minute.
 Without the MNIST data the learning checks are left out everywhere and their assertions skipped.
+Every submission is graded twice: with the live reference (the kit) and with the values recorded
+for the handout, which must give each check the same status.
 """
 
 from __future__ import annotations
@@ -48,14 +50,27 @@ needs_data = pytest.mark.skipif(not HAS_DATA, reason="MNIST is not in the data r
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, dict]:
-    """Results JSON of every submission, by name."""
-    root = tmp_path_factory.mktemp("week2_mnist")
+def runs(tmp_path_factory) -> dict[str, tuple]:
+    """Every submission as ``name -> (folder, selection)``."""
+    root = tmp_path_factory.mktemp("week2_mnist_submissions")
     runs = {"reference": (SOLUTIONS, ALL if HAS_DATA else UNITS), "release": (ASSIGNMENTS, ALL)}
     for name, (learning, patches) in MISTAKES.items():
         runs[name] = (patched_week("week2", "mnist.py", patches, root / name),
                       ALL if learning and HAS_DATA else UNITS)
-    return grade_all(runs, root)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def graded(runs, tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission graded with the live reference, by name."""
+    return grade_all(runs, tmp_path_factory.mktemp("week2_mnist_live"), env={**ONE_THREAD, "DLKIT_ORACLE": "live"})
+
+
+@pytest.fixture(scope="module")
+def graded_recorded(runs, tmp_path_factory) -> dict[str, dict]:
+    """Results JSON of every submission graded with the recorded values, as in a student's handout."""
+    return grade_all(runs, tmp_path_factory.mktemp("week2_mnist_recorded"),
+                     env={**ONE_THREAD, "DLKIT_ORACLE": "recorded"})
 
 
 def test_reference_scores_full_marks(graded):
@@ -160,3 +175,25 @@ def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
     entries = {name: f"week2/mnist/{name}" for name in MISTAKES}
     entries.update(reference="week2/reference", release="week2/release")
     assert_verdicts_as_recorded(graded, entries)
+
+
+HANDOUT_DIFFERS: dict[tuple[str, str], str] = {}
+"""(submission, check) -> why its status in the handout differs from the kit's. Empty: where the
+handout has no course model (the gradients compared with the course's model's, the test accuracy
+of trained weights), the checks take the student's process at its word, and no submission here
+tells the two apart."""
+
+
+def _statuses(data: dict) -> dict[str, str]:
+    """Check id -> ``"passed"``, ``"failed"`` or ``"pending"`` (Gradescope's JSON marks pending apart)."""
+    return {test["name"]: "pending" if (test.get("extra_data") or {}).get("pending") else test["status"]
+            for test in data["tests"]}
+
+
+def test_handout_gives_the_kits_verdicts(graded, graded_recorded):
+    for name, live in graded.items():
+        kit, handout = _statuses(live), _statuses(graded_recorded[name])
+        assert set(handout) == set(kit), name
+        differs = {check: (kit[check], handout[check]) for check in kit if kit[check] != handout[check]
+                   and (name, check.split("/")[-1]) not in HANDOUT_DIFFERS}
+        assert differs == {}, f"{name}: check -> (kit, handout)"
