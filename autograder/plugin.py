@@ -301,24 +301,6 @@ def worker(request: pytest.FixtureRequest, submission: Submission) -> WorkerClie
 
 
 @pytest.fixture
-def reference(request: pytest.FixtureRequest):
-    """TRANSITIONAL (kit only, gone once every check asks its ``oracle``): the live reference module."""
-    from dlkit.reference import load_reference
-
-    spec = _item_spec(request)
-    return load_reference(spec.week, spec.exercise)
-
-
-@pytest.fixture
-def reference_module(request: pytest.FixtureRequest):
-    """TRANSITIONAL (kit only): ``reference_module("cifar10")``, another exercise's live reference module."""
-    from dlkit.reference import load_reference
-
-    week = _item_spec(request).week
-    return lambda stem: load_reference(week, stem)
-
-
-@pytest.fixture
 def oracle(request: pytest.FixtureRequest) -> Oracle:
     """What this check learns from the reference solution (:mod:`autograder.oracle`): the live reference
     in the kit, values recorded at release time in a student's handout."""

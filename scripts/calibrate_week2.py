@@ -115,7 +115,7 @@ def run_mnist(module, budget: dict, device, runs=MNIST_RUNS) -> dict[str, float]
     acc = {}
     for run in runs:
         kind, permuted = run.split("_")[0], run.endswith("_perm")
-        acc[run] = test_mnist.train_and_test(None, module, module, kind, permuted, budget, device)
+        acc[run] = test_mnist.train_and_test(None, module, None, kind, permuted, budget, device)
     if set(acc) == set(MNIST_RUNS):
         acc["cnn_minus_fc"] = acc["cnn"] - acc["fc"]
         acc["fc_drop"] = acc["fc"] - acc["fc_perm"]

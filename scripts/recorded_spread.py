@@ -1,9 +1,9 @@
 """How far the reference's recorded values move between runs that differ in how the arithmetic is
 done, set beside the tolerances the checks compare them with.
 
-Records every week twice into temporary folders (``dlkit.release.record --into``), once with one
-PyTorch thread and once with ``--threads`` (other reduction orders in matrix products and
-convolutions), and reports, per exercise, the largest absolute and relative difference over all
+Records every week twice into temporary folders (``dlkit.release.record --into``), once as the
+release does (one PyTorch thread) and once with ``--threads`` (other reduction orders in matrix
+products and convolutions), and reports, per exercise, the largest absolute and relative difference over all
 floating-point values. Inputs the checks draw are the same in both (they are drawn, not computed).
 
     python scripts/recorded_spread.py [--threads 2] [--weeks week1 week2] [--markdown F]
@@ -56,10 +56,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dlkit-spread-") as scratch:
         for threads in (1, args.threads):
             for week in args.weeks:
-                env = {**os.environ, "DLKIT_THREADS": str(threads)}
+                env = {**os.environ, "DLKIT_CHECK_TIMEOUT": "900"}
                 subprocess.run([sys.executable, "-m", "dlkit.release.record", week, "--into",
-                                f"{scratch}/{threads}"], cwd=KIT_ROOT, env=env, check=True,
-                               stdout=subprocess.DEVNULL)
+                                f"{scratch}/{threads}", "--threads", str(threads)], cwd=KIT_ROOT, env=env,
+                               check=True, stdout=subprocess.DEVNULL)
         for week in args.weeks:
             for path in sorted(Path(scratch, "1", week).glob("*.pt")):
                 one = torch.load(path, weights_only=True)

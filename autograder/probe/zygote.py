@@ -19,7 +19,6 @@ the zygote, run PyTorch on one thread; each worker sets its own number of thread
 
 from __future__ import annotations
 
-import array
 import json
 import os
 import select

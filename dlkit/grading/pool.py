@@ -15,7 +15,6 @@ the server writes ``exit <wait status>`` when it ends).
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess

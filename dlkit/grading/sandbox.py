@@ -30,7 +30,6 @@ import resource
 import signal
 import sys
 import threading
-from dataclasses import asdict
 
 # mount(2) flags and prctl(2) options (linux/fs.h, linux/prctl.h)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384

@@ -60,9 +60,9 @@ def instructor_imports(package: Path = STUDENT_PACKAGE) -> list[str]:
     return found
 
 
-LIVE_ONLY = {"autograder/oracle.py", "autograder/probe/zygote.py", "autograder/plugin.py"}
+LIVE_ONLY = {"autograder/oracle.py", "autograder/probe/zygote.py"}
 """Student-side modules that import the instructors' package only on a path a handout never takes
-(the live oracle, ``dlkit grade``'s sandbox, the transitional ``reference`` fixtures), lazily."""
+(the live oracle, ``dlkit grade``'s sandbox), lazily."""
 
 
 def check_sources() -> list[str]:
@@ -123,7 +123,7 @@ def _weeks_table() -> str:
     rows = []
     for week, exercises in load_spec().items():
         for name, exercise in exercises.items():
-            points = sum(check.points for check in exercise.checks.values())
+            points = sum(check.points for check in exercise.checks.values() if not check.hidden)
             rows.append(f"| {week} | `assignments/{week}/{exercise.file}` | {exercise.title} | {points:g} |")
     return "\n".join(["| week | file | exercise | points |", "| --- | --- | --- | --- |", *rows])
 

@@ -24,9 +24,10 @@ from autograder.oracle import RECORDED_ROOT, recorded_path
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 
-RECORD_PROFILE, RECORD_DEVICE = "quick", "cpu"
-"""Values are recorded on the quick profile on the CPU, in float32 as the checks compute them: a
-handout run on a GPU compares within each check's own tolerance."""
+RECORD_PROFILE, RECORD_DEVICE, RECORD_THREADS = "quick", "cpu", 1
+"""Values are recorded on the quick profile on the CPU with one thread (so a recording is the same
+byte for byte wherever it is made), in float32 as the checks compute them: a handout run with other
+threads or on a GPU compares within each check's own tolerance (scripts/recorded_spread.py)."""
 
 
 MANIFEST_ROOT = Path(__file__).resolve().parent / "recorded"
@@ -90,6 +91,12 @@ def digest(week: str, exercise: str) -> str:
     return h.hexdigest()
 
 
+def file_digests(week: str, exercise: str) -> dict[str, str]:
+    """sha256 of each of the exercise's :func:`sources` (``""`` for a missing file)."""
+    return {str(path.relative_to(KIT_ROOT)): hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+            for path in sources(week, exercise)}
+
+
 def stale(week: str) -> list[str]:
     """One line per exercise of ``week`` whose recorded values are missing or out of date."""
     lines = []
@@ -98,13 +105,15 @@ def stale(week: str) -> list[str]:
         if manifest is None:
             lines.append(f"{week}/{exercise}: no recorded values (autograder/recorded/{week}/{exercise}.pt)")
         elif manifest.get("digest") != digest(week, exercise):
-            changed = ", ".join(str(p.relative_to(KIT_ROOT)) for p in sources(week, exercise))
-            lines.append(f"{week}/{exercise}: recorded values are stale: one of {changed} changed since they were "
-                         "recorded")
+            before, now = manifest.get("files", {}), file_digests(week, exercise)
+            changed = sorted(path for path in before.keys() | now.keys() if before.get(path) != now.get(path))
+            lines.append(f"{week}/{exercise}: recorded values are stale: {', '.join(changed) or 'a source'} changed "
+                         "since they were recorded")
     return lines
 
 
-def record_week(week: str, exercises: list[str] | None = None, into: Path | None = None) -> dict[str, int]:
+def record_week(week: str, exercises: list[str] | None = None, into: Path | None = None,
+                threads: int = RECORD_THREADS) -> dict[str, int]:
     """Record ``week`` (only ``exercises``, when given) in this process; returns values recorded per
     exercise. Raises ``RuntimeError`` when a check fails on the reference (its values would be a
     failing run's). ``into``: write the values under this folder instead, without manifests (to
@@ -116,7 +125,8 @@ def record_week(week: str, exercises: list[str] | None = None, into: Path | None
     recorder = Recorder()
     paths = [str(KIT_ROOT / "autograder" / week / f"test_{exercise}.py") for exercise in exercises]
     args = [*paths, "--submission", str(KIT_ROOT / "solutions"), "--oracle", "live",
-            "--profile", RECORD_PROFILE, "--device", RECORD_DEVICE, "-p", "no:randomly", "-q", "--no-header",
+            "--profile", RECORD_PROFILE, "--device", RECORD_DEVICE, "--threads", str(threads), "-p", "no:randomly",
+            "-q", "--no-header",
             "-p", "no:cacheprovider", "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml")]
     code = pytest.main(args, plugins=[recorder])
     if code != 0 or recorder.failed:
@@ -135,8 +145,9 @@ def record_week(week: str, exercises: list[str] | None = None, into: Path | None
         if into is not None:
             continue
         manifest = {"week": week, "exercise": exercise, "digest": digest(week, exercise),
-                    "sources": [str(p.relative_to(KIT_ROOT)) for p in sources(week, exercise)],
+                    "files": file_digests(week, exercise),
                     "torch": torch.__version__, "profile": RECORD_PROFILE, "device": RECORD_DEVICE,
+                    "threads": RECORD_THREADS,
                     "checks": len(values), "values": counts[exercise], "bytes": path.stat().st_size}
         manifest_path(week, exercise).parent.mkdir(parents=True, exist_ok=True)
         manifest_path(week, exercise).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -158,9 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("week")
     parser.add_argument("--exercise", action="append", default=None, help="record only this exercise (repeatable)")
     parser.add_argument("--into", type=Path, default=None, help="write the values under this folder, no manifest")
+    parser.add_argument("--threads", type=int, default=RECORD_THREADS,
+                        help="PyTorch threads (with --into only: a release records with one)")
     args = parser.parse_args(argv)
+    if args.threads != RECORD_THREADS and args.into is None:
+        parser.error("--threads other than 1 only with --into: the handout's values are recorded with one thread")
     try:
-        counts = record_week(args.week, args.exercise, args.into)
+        counts = record_week(args.week, args.exercise, args.into, args.threads)
     except RuntimeError as error:
         print(f"dlkit release record: {error}", file=sys.stderr)
         return 1
