@@ -29,6 +29,7 @@ from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model,
     expect_shape, expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
+from autograder.learning import measure_accuracy
 from autograder.models import (
     accuracy_there, expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of,
 )
@@ -138,17 +139,6 @@ def _inverse(perm: torch.Tensor) -> torch.Tensor:
     inverse = torch.empty_like(perm)
     inverse[perm] = torch.arange(perm.numel(), device=perm.device)
     return inverse
-
-
-def measure_accuracy(model: nn.Module, batches) -> float:
-    """The share of ``batches`` that ``model`` (here) classifies right, in eval mode, without gradients."""
-    model.train(False)
-    right, total = 0, 0
-    with torch.inference_mode():
-        for x, y in batches:
-            right += int((model(x).argmax(dim=1) == y).sum())
-            total += len(y)
-    return right / total
 
 
 # ---------------------------------------------------------------- learning under a budget
