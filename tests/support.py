@@ -127,3 +127,29 @@ def declared_points(week: str, exercise: str, *checks: str) -> dict[str, float]:
     """Check name -> its points in ``exercises.toml``, for ``checks`` of ``week/exercise``."""
     declared = load_spec()[week][exercise].checks
     return {check: declared[check].points for check in checks}
+
+
+def status_of(test: dict) -> str:
+    """A results.json entry's ``"passed"``, ``"failed"`` or ``"pending"`` (Gradescope knows two statuses:
+    a pending check is marked apart, in its ``extra_data``)."""
+    return "pending" if (test.get("extra_data") or {}).get("pending") else test["status"]
+
+
+def grade_with_oracle(runs: dict[str, tuple[Path, str]], root: Path, oracle: str) -> dict[str, dict]:
+    """:func:`grade_all` with one thread and the ``live`` or ``recorded`` oracle (a student's handout)."""
+    return grade_all(runs, root, env={**ONE_THREAD, "DLKIT_ORACLE": oracle})
+
+
+def assert_handout_verdicts_as_kits(live: dict[str, dict], recorded: dict[str, dict], messages: bool = False) -> None:
+    """Every run graded with the recorded values has the live reference's status for every check (and
+    message, with ``messages``) and the same score."""
+    def verdicts(data: dict) -> dict:
+        return {t["name"]: (status_of(t), t["output"]) if messages else status_of(t) for t in data["tests"]}
+
+    differences = {name: {check: (verdicts(data).get(check), verdicts(recorded[name]).get(check))
+                          for check in verdicts(data).keys() | verdicts(recorded[name]).keys()
+                          if verdicts(data).get(check) != verdicts(recorded[name]).get(check)}
+                   for name, data in live.items()}
+    differences = {name: found for name, found in differences.items() if found}
+    assert differences == {}, f"checks whose verdict differs (live, recorded): {differences}"
+    assert {name: recorded[name]["score"] for name in live} == {name: data["score"] for name, data in live.items()}

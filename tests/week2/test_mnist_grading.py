@@ -20,7 +20,8 @@ from autograder.data import mnist_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
-    ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, grade_all, has_data, lost_points,
+    assert_handout_verdicts_as_kits, grade_with_oracle,
+    ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, has_data, lost_points,
     patched_week, run_autograder,
 )
 
@@ -63,14 +64,13 @@ def runs(tmp_path_factory) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def graded(runs, tmp_path_factory) -> dict[str, dict]:
     """Results JSON of every submission graded with the live reference, by name."""
-    return grade_all(runs, tmp_path_factory.mktemp("week2_mnist_live"), env={**ONE_THREAD, "DLKIT_ORACLE": "live"})
+    return grade_with_oracle(runs, tmp_path_factory.mktemp("week2_mnist_live"), "live")
 
 
 @pytest.fixture(scope="module")
 def graded_recorded(runs, tmp_path_factory) -> dict[str, dict]:
     """Results JSON of every submission graded with the recorded values, as in a student's handout."""
-    return grade_all(runs, tmp_path_factory.mktemp("week2_mnist_recorded"),
-                     env={**ONE_THREAD, "DLKIT_ORACLE": "recorded"})
+    return grade_with_oracle(runs, tmp_path_factory.mktemp("week2_mnist_recorded"), "recorded")
 
 
 def test_reference_scores_full_marks(graded):
@@ -177,23 +177,8 @@ def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
     assert_verdicts_as_recorded(graded, entries)
 
 
-HANDOUT_DIFFERS: dict[tuple[str, str], str] = {}
-"""(submission, check) -> why its status in the handout differs from the kit's. Empty: where the
-handout has no course model (the gradients compared with the course's model's, the test accuracy
-of trained weights), the checks take the student's process at its word, and no submission here
-tells the two apart."""
-
-
-def _statuses(data: dict) -> dict[str, str]:
-    """Check id -> ``"passed"``, ``"failed"`` or ``"pending"`` (Gradescope's JSON marks pending apart)."""
-    return {test["name"]: "pending" if (test.get("extra_data") or {}).get("pending") else test["status"]
-            for test in data["tests"]}
-
-
 def test_handout_gives_the_kits_verdicts(graded, graded_recorded):
-    for name, live in graded.items():
-        kit, handout = _statuses(live), _statuses(graded_recorded[name])
-        assert set(handout) == set(kit), name
-        differs = {check: (kit[check], handout[check]) for check in kit if kit[check] != handout[check]
-                   and (name, check.split("/")[-1]) not in HANDOUT_DIFFERS}
-        assert differs == {}, f"{name}: check -> (kit, handout)"
+    """No submission here differs: where the handout has no course model (the gradients compared with
+    the course's model's, the test accuracy of trained weights), the checks take the student's process
+    at its word, and no submission here tells the two apart."""
+    assert_handout_verdicts_as_kits(graded, graded_recorded)

@@ -18,7 +18,8 @@ from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
-    ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
+    assert_handout_verdicts_as_kits, grade_with_oracle,
+    ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, has_data,
     lost_points, patched_week,
 )
 
@@ -63,11 +64,6 @@ MISTAKES = {
 HAS_DATA = has_data(cifar10_tensors)
 
 
-def _status(test: dict) -> str:
-    """``"passed"``, ``"failed"`` or ``"pending"`` (results JSON keeps Gradescope's two statuses)."""
-    return "pending" if (test.get("extra_data") or {}).get("pending") else test["status"]
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple]:
     """Every submission to grade, by name: (submission folder, ``-k`` selection)."""
@@ -82,15 +78,13 @@ def runs(tmp_path_factory) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def graded(runs, tmp_path_factory) -> dict[str, dict]:
     """Results JSON of every submission, by name, graded with the live oracle (the kit's)."""
-    return grade_all(runs, tmp_path_factory.mktemp("week2_residual_live"),
-                     env={**ONE_THREAD, "DLKIT_ORACLE": "live"})
+    return grade_with_oracle(runs, tmp_path_factory.mktemp("week2_residual_live"), "live")
 
 
 @pytest.fixture(scope="module")
 def graded_recorded(runs, tmp_path_factory) -> dict[str, dict]:
     """Results JSON of every submission, by name, graded as in a student's handout: recorded oracle."""
-    return grade_all(runs, tmp_path_factory.mktemp("week2_residual_recorded"),
-                     env={**ONE_THREAD, "DLKIT_ORACLE": "recorded"})
+    return grade_with_oracle(runs, tmp_path_factory.mktemp("week2_residual_recorded"), "recorded")
 
 
 def _points(*checks: str) -> dict[str, float]:
@@ -165,7 +159,4 @@ def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
 def test_recorded_oracle_gives_the_live_verdicts(graded, graded_recorded):
     """No check takes the worker's word only in the handout: the comparison with ``Net`` measures
     ``SmallResNet`` from the worker's scores in both, and ``Net``'s accuracy is recorded for the check's seed."""
-    for name, live in graded.items():
-        recorded = graded_recorded[name]
-        assert {t["name"]: _status(t) for t in recorded["tests"]} == {t["name"]: _status(t) for t in live["tests"]}, name
-        assert recorded["score"] == live["score"], name
+    assert_handout_verdicts_as_kits(graded, graded_recorded)

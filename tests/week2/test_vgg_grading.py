@@ -17,7 +17,8 @@ from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
-    ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, declared_points, grade_all, has_data,
+    assert_handout_verdicts_as_kits, grade_with_oracle,
+    ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, has_data,
     lost_points, patched_week,
 )
 
@@ -63,18 +64,13 @@ def runs(tmp_path_factory) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def graded(runs, tmp_path_factory) -> dict[str, dict]:
     """Results JSON of every submission, by name, graded with the live oracle (the kit's)."""
-    return grade_all(runs, tmp_path_factory.mktemp("week2_vgg_live"), env={**ONE_THREAD, "DLKIT_ORACLE": "live"})
+    return grade_with_oracle(runs, tmp_path_factory.mktemp("week2_vgg_live"), "live")
 
 
 @pytest.fixture(scope="module")
 def graded_recorded(runs, tmp_path_factory) -> dict[str, dict]:
     """Results JSON of every submission, by name, graded as in a student's handout: recorded oracle."""
-    return grade_all(runs, tmp_path_factory.mktemp("week2_vgg_recorded"), env={**ONE_THREAD, "DLKIT_ORACLE": "recorded"})
-
-
-def _status(test: dict) -> str:
-    """``"passed"``, ``"failed"`` or ``"pending"`` (results JSON keeps Gradescope's two statuses)."""
-    return "pending" if (test.get("extra_data") or {}).get("pending") else test["status"]
+    return grade_with_oracle(runs, tmp_path_factory.mktemp("week2_vgg_recorded"), "recorded")
 
 
 def _points(*checks: str) -> dict[str, float]:
@@ -164,8 +160,4 @@ def test_recorded_oracle_gives_the_live_verdicts_and_messages(graded, graded_rec
     """No check differs in the handout: the value checks compare with the reference's values recorded for
     the weights and inputs they draw, and ``learns`` judges from the worker's scores where the kit
     loads the student's weights into the lab's architecture (the reference and the release only)."""
-    for name, live in graded.items():
-        recorded = graded_recorded[name]
-        assert {t["name"]: (_status(t), t["output"]) for t in recorded["tests"]} == \
-            {t["name"]: (_status(t), t["output"]) for t in live["tests"]}, name
-        assert recorded["score"] == live["score"], name
+    assert_handout_verdicts_as_kits(graded, graded_recorded, messages=True)
