@@ -151,7 +151,7 @@ def run_checks(week: str, exercise: str, folder: str | os.PathLike | None = None
             spec = exercise_spec(week, exercise)
         except SpecError as error:
             raise KitError(str(error)) from None
-        possible = sum(check.points for check in spec.checks.values() if not check.hidden)
+        possible = sum(check.points for check in spec.public_checks.values())
         folder = Path(folder) if folder is not None else Path.cwd()
         results, provenance, output = collect_results(week, exercise, folder, timeout)
     for warning in caught:  # kit-side warnings (never the student's: their code ran in the child)

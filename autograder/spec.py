@@ -72,6 +72,11 @@ class ExerciseSpec:
     timeout_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUT_S))
     """Profile name -> seconds one check of this exercise may run."""
 
+    @property
+    def public_checks(self) -> dict[str, CheckSpec]:
+        """The checks a student's own run has (all but the hidden ones, which only ``dlkit grade`` runs)."""
+        return {name: check for name, check in self.checks.items() if not check.hidden}
+
     def threshold(self, name: str, profile: str) -> float:
         """The threshold ``name`` under ``profile``."""
         try:

@@ -53,7 +53,7 @@ class Transplant:
 
     @property
     def student(self) -> str:
-        return f"{self.stub}--{self.module.replace('.', '_')}--{self.candidate}"
+        return f"{self.exercise}--{self.stub}--{self.module.replace('.', '_')}--{self.candidate}"
 
 
 def stubs(week: str, file: str) -> dict[str, ast.stmt]:

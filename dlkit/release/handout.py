@@ -123,7 +123,7 @@ def _weeks_table() -> str:
     rows = []
     for week, exercises in load_spec().items():
         for name, exercise in exercises.items():
-            points = sum(check.points for check in exercise.checks.values() if not check.hidden)
+            points = sum(check.points for check in exercise.public_checks.values())
             rows.append(f"| {week} | `assignments/{week}/{exercise.file}` | {exercise.title} | {points:g} |")
     return "\n".join(["| week | file | exercise | points |", "| --- | --- | --- | --- |", *rows])
 

@@ -206,7 +206,7 @@ def check_test_cells(nb: dict, where: str, week: str) -> list[tuple[str, str, fl
             spec = exercise_spec(week, exercise)
         except SpecError as error:
             raise MarkerError(cell_where, first.lineno, str(error)) from None
-        expected = sum(check.points for check in spec.checks.values() if not check.hidden)  # the cell runs pytest autograder
+        expected = sum(check.points for check in spec.public_checks.values())  # the cell runs pytest autograder
         points = meta.get("points")
         if points is None or float(points) != expected:
             raise MarkerError(cell_where, first.lineno, f"the test cell is worth {points} points in nbgrader, but "

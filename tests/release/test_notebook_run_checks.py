@@ -9,7 +9,7 @@ from dlkit.release.generate import SOLUTIONS_ROOT
 from dlkit.release.markers import clear_module
 from autograder.spec import exercise_spec
 
-POINTS = sum(c.points for c in exercise_spec("week1", "tensor_ops").checks.values())
+POINTS = sum(c.points for c in exercise_spec("week1", "tensor_ops").public_checks.values())
 
 
 def test_points_returned_for_a_folder_with_any_name_and_nothing_on_stderr(tmp_path, capfd):

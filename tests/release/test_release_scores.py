@@ -27,7 +27,7 @@ def declared_points(week: str) -> float:
     """Points of every exercise of ``week`` that has a check file."""
     exercises = load_spec().get(week, {})
     return sum(check.points for name, exercise in exercises.items() if (CHECKS_ROOT / week / f"test_{name}.py").is_file()
-               for check in exercise.checks.values())
+               for check in exercise.public_checks.values())
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,10 @@ import pytest
 
 from autograder.spec import load_spec
 from tests.corpus import EXAMPLES, assert_verdicts_as_recorded
-from tests.support import ASSIGNMENTS, SOLUTIONS, checks_by_name, grade_all, lost_points, patched_week
+from tests.support import (
+    ASSIGNMENTS, SOLUTIONS, assert_handout_verdicts_as_kits, checks_by_name, grade_all, grade_with_oracle, lost_points,
+    patched_week,
+)
 
 EXAMPLE_STUDENTS = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
 
@@ -46,14 +49,20 @@ MISTAKES = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, dict]:
+def submissions(tmp_path_factory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("week1_submissions")
+    found = {"reference": SOLUTIONS, "reference_again": SOLUTIONS, "release": ASSIGNMENTS}
+    for name, (file, patches) in MISTAKES.items():
+        found[name] = patched_week("week1", file, patches, root / name)
+    for student in EXAMPLE_STUDENTS:  # the sample class's partial work, as its students would run it
+        found[f"example_{student}"] = EXAMPLES / student
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(submissions, tmp_path_factory) -> dict[str, dict]:
     """Results JSON of every submission, by name; ``reference`` is graded twice."""
     root = tmp_path_factory.mktemp("week1")
-    submissions = {"reference": SOLUTIONS, "reference_again": SOLUTIONS, "release": ASSIGNMENTS}
-    for name, (file, patches) in MISTAKES.items():
-        submissions[name] = patched_week("week1", file, patches, root / name)
-    for student in EXAMPLE_STUDENTS:  # the sample class's partial work, as its students would run it
-        submissions[f"example_{student}"] = EXAMPLES / student
     results = grade_all({name: (folder, "week1") for name, folder in submissions.items()}, root)
     results["reference_bytes"] = (root / "reference.json").read_bytes()
     results["reference_again_bytes"] = (root / "reference_again.json").read_bytes()
@@ -72,9 +81,9 @@ def _lost(data: dict) -> dict[str, float]:
 def test_reference_scores_full_marks(graded):
     data = graded["reference"]
     week1 = load_spec()["week1"]
-    declared = {f"week1/{e.name}/{c}" for e in week1.values() for c in e.checks}
+    declared = {f"week1/{e.name}/{c}" for e in week1.values() for c in e.public_checks}
     assert set(_by_check(data)) == declared
-    assert data["score"] == data["max_score"] == sum(c.points for e in week1.values() for c in e.checks.values())
+    assert data["score"] == data["max_score"] == sum(c.points for e in week1.values() for c in e.public_checks.values())
     assert _lost(data) == {}
 
 
@@ -156,3 +165,11 @@ def test_syntax_error_costs_only_that_files_checks(graded):
 def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
     names = ["reference", "release", *MISTAKES, *(f"example_{s}" for s in EXAMPLE_STUDENTS)]
     assert_verdicts_as_recorded(graded, {name: f"week1/{name}" for name in names})
+
+
+def test_handout_gives_the_kits_verdicts(submissions, graded, tmp_path_factory):
+    """Graded with the values recorded for a student's handout, every run gets the kit's verdicts, but
+    for well-formed multiple-choice answers, pending there."""
+    runs = {name: (folder, "week1") for name, folder in submissions.items() if name != "reference_again"}
+    recorded = grade_with_oracle(runs, tmp_path_factory.mktemp("week1_recorded"), "recorded")
+    assert_handout_verdicts_as_kits({name: graded[name] for name in runs}, recorded)
