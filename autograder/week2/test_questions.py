@@ -3,7 +3,8 @@
 The functions are compared with PyTorch itself on random sizes (seeded by the plugin):
 ``iterations_per_epoch`` with ``len(DataLoader)``, ``conv_output_size`` with an actual
 ``nn.Conv2d``, ``linear_as_conv1x1`` with the ``nn.Linear`` applied at every pixel (float64),
-``epoch_orders`` with a real ``DataLoader`` over a seeded generator.
+``epoch_orders`` with the orders a real ``DataLoader`` over a seeded generator yields (through the
+``oracle``: computed on the instructors' side, recorded in a student's handout).
 
 The written answers (``ANSWER_Q1`` ... ``ANSWER_Q8``) are not checked here: instructors grade them
 by hand.
@@ -25,13 +26,6 @@ CHOICES = ("a", "b", "c", "d")
 def _randint(low: int, high: int) -> int:
     """A random int in [low, high), from the check's seeded global generator."""
     return int(torch.randint(low, high, ()).item())
-
-
-def loader_orders(n: int, shuffle: bool, epochs: int, seed: int, batch_size: int = 7) -> list[list[int]]:
-    """What a real ``DataLoader`` over ``range(n)`` with a generator seeded with ``seed`` yields, per epoch."""
-    loader = DataLoader(range(n), batch_size=batch_size, shuffle=shuffle,
-                        generator=torch.Generator().manual_seed(seed))
-    return [[int(i) for batch in loader for i in batch] for _ in range(epochs)]
 
 
 def _orders(student, n: int, shuffle: bool, epochs: int, seed: int) -> list[list[int]]:
@@ -126,8 +120,8 @@ def test_epoch_orders_without_shuffle(student):
                  f"expected 0 .. {n - 1} in order", "with shuffle=False a DataLoader keeps the data set's order.")
 
 
-def test_epoch_orders_with_shuffle(student):
-    n, epochs, seed = _randint(20, 60), 3, _randint(0, 1000)
+def test_epoch_orders_with_shuffle(student, oracle):
+    n, epochs, seed = oracle.draw("sizes", lambda: (_randint(20, 60), 3, _randint(0, 1000)))
     call = f"epoch_orders({n}, shuffle=True, epochs={epochs}, seed={seed})"
     orders = _orders(student, n, True, epochs, seed)
     if orders[0] == list(range(n)):
@@ -135,7 +129,7 @@ def test_epoch_orders_with_shuffle(student):
     if len({tuple(order) for order in orders}) < epochs:
         fail(f"{call} repeats the same order in different epochs, expected a new order every epoch",
              "a DataLoader with shuffle=True draws a new permutation each time it is iterated over.")
-    expected = loader_orders(n, True, epochs, seed)
+    expected = oracle.expect("orders", "questions.loader_orders", n, True, epochs, seed)
     if orders != expected:
         generator = torch.Generator().manual_seed(seed)
         plain = [torch.randperm(n, generator=generator).tolist() for _ in range(epochs)]

@@ -12,6 +12,7 @@ import pytest
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
+    assert_handout_verdicts_as_kits, grade_with_oracle,
     ASSIGNMENTS, SOLUTIONS, check_output, declared_points, grade_all, lost_points, patched_week,
 )
 
@@ -45,12 +46,24 @@ MISTAKES = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[str, dict]:
-    root = tmp_path_factory.mktemp("week2_questions")
-    runs = {"reference": (SOLUTIONS, SELECTION), "release": (ASSIGNMENTS, SELECTION)}
+def runs(tmp_path_factory) -> dict[str, tuple]:
+    root = tmp_path_factory.mktemp("week2_questions_submissions")
+    found = {"reference": (SOLUTIONS, SELECTION), "release": (ASSIGNMENTS, SELECTION)}
     for name, patches in MISTAKES.items():
-        runs[name] = (patched_week("week2", "questions.py", patches, root / name), SELECTION)
-    return grade_all(runs, root)
+        found[name] = (patched_week("week2", "questions.py", patches, root / name), SELECTION)
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(runs, tmp_path_factory) -> dict[str, dict]:
+    return grade_all(runs, tmp_path_factory.mktemp("week2_questions"))
+
+
+def test_handout_gives_the_kits_verdicts(runs, graded, tmp_path_factory):
+    """With the recorded values (the shuffled orders a DataLoader yields), every verdict is the kit's,
+    but for well-formed multiple-choice answers, pending there."""
+    recorded = grade_with_oracle(runs, tmp_path_factory.mktemp("week2_questions_recorded"), "recorded")
+    assert_handout_verdicts_as_kits(graded, recorded)
 
 
 def _points(*checks: str) -> dict[str, float]:
