@@ -62,6 +62,19 @@ def local_copy(model: Remote, what: str, hint: str | None = None, probe: torch.T
     return copy
 
 
+def load_reference_weights(model: Remote, state: dict[str, torch.Tensor], what: str, hint: str) -> None:
+    """Load the reference's ``state`` into the student's ``model`` in the worker, failing the check with
+    PyTorch's own reasons (missing and unexpected keys, shape mismatches) and ``hint``."""
+    from autograder.expect import fail
+    from autograder.probe.client import StudentRaised
+
+    try:
+        model.load_state_dict(state)
+    except StudentRaised as error:
+        details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
+        fail(f"loading the reference's weights into {what} failed: {details or error.message}", hint)
+
+
 def load_strictly(model: nn.Module, state: dict[str, torch.Tensor], what: str, hint: str | None = None) -> nn.Module:
     """``model.load_state_dict(state)`` (strict); a mismatch fails the check naming the layers."""
     expected = model.state_dict()

@@ -29,9 +29,10 @@ from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model, expect_shape,
     expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
-from autograder.models import accuracy_there, expect_gradients_match_reference, gradients, spec_of, state_of
+from autograder.models import (accuracy_there, expect_gradients_match_reference, gradients, load_reference_weights,
+                               spec_of, state_of)
 from autograder.probe import modules
-from autograder.probe.client import Remote, StudentRaised
+from autograder.probe.client import Remote
 
 NAMES = ("Net", "train_transform", "test_transform", "train", "evaluate", "per_class_accuracy")
 NET_PARAMETERS = 62006
@@ -207,12 +208,7 @@ def test_net_parameters_match_course(student, worker, oracle, device):
 def test_net_matches_reference(student, oracle, device):
     weights = oracle.expect("weights", "cifar10.initial_state", 0, device=device)
     mine = _net(student, device)
-    try:
-        mine.load_state_dict(weights)
-    except StudentRaised as error:
-        details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
-        fail(f"loading the reference's weights into Net() failed: {details or error.message}",
-             "keep the tutorial's layer names and sizes.")
+    load_reference_weights(mine, weights, "Net()", "keep the tutorial's layer names and sizes.")
     x = oracle.draw("x", lambda: torch.randn(6, 3, 32, 32), device=device)
     call = "Net() with the reference's weights, on a (6, 3, 32, 32) batch"
     out = call_student(call, mine, x)

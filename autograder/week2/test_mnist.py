@@ -31,10 +31,11 @@ from autograder.expect import (
 )
 from autograder.learning import measure_accuracy
 from autograder.models import (
-    accuracy_there, expect_gradients_match_reference, gradients, load_strictly, spec_of, state_of,
+    accuracy_there, expect_gradients_match_reference, gradients, load_reference_weights, load_strictly, spec_of,
+    state_of,
 )
 from autograder.probe import modules
-from autograder.probe.client import Remote, StudentRaised
+from autograder.probe.client import Remote
 
 NAMES = ("FC2Layer", "CNN", "count_parameters", "permute_pixels", "train_epoch", "evaluate")
 COURSE_FC = (784, 8, 10)        # FC2Layer(input_size, n_hidden, output_size)
@@ -60,12 +61,8 @@ def _build(student, name: str, args: tuple, device) -> Remote:
 
 
 def _load_reference_weights(model: Remote, state: dict[str, torch.Tensor], what: str) -> None:
-    try:
-        model.load_state_dict(state)
-    except StudentRaised as error:
-        details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
-        fail(f"loading the reference's weights into {what} failed: {details or error.message}",
-             "keep the course's layer names and sizes, so that the course's state_dict loads into your model.")
+    load_reference_weights(model, state, what, "keep the course's layer names and sizes, so that the course's "
+                                               "state_dict loads into your model.")
 
 
 def _expect_log_probabilities(out, n: int, classes: int, what: str) -> None:

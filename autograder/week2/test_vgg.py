@@ -39,7 +39,8 @@ from autograder.expect import (
 )
 from autograder.failures import describe
 from autograder.learning import cifar10_subset, measure_accuracy
-from autograder.models import accuracy_there, gradients, load_strictly, spec_of, state_of, train_there
+from autograder.models import (accuracy_there, gradients, load_reference_weights, load_strictly, spec_of, state_of,
+                               train_there)
 from autograder.probe import modules
 from autograder.probe.client import Remote, StudentRaised
 
@@ -218,12 +219,7 @@ def _drawn_batch(oracle, n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _load_course_weights(model: Remote, state: dict[str, torch.Tensor]) -> None:
-    try:
-        model.load_state_dict(state)
-    except StudentRaised as error:
-        details = "; ".join(line.strip() for line in error.message.splitlines()[1:] if line.strip())
-        fail(f"loading the reference's weights into VGG() failed: {details or error.message}",
-             "keep the lab's layer names: features and classifier.")
+    load_reference_weights(model, state, "VGG()", "keep the lab's layer names: features and classifier.")
 
 
 def _expect_course_gradients(worker, model: Remote, oracle, shapes: dict, x: torch.Tensor, labels: torch.Tensor,
