@@ -3,9 +3,10 @@
 Runs a week's checks on the reference solution with the live oracle (:mod:`autograder.oracle`), which
 keeps every value a check draws or asks of the reference, and writes them per exercise to
 ``autograder/recorded/<week>/<exercise>.pt`` (shipped in the handout), with a manifest kept here, in
-``dlkit/release/recorded/<week>/<exercise>.json``: the digest of the files they come from (the reference module, its oracle module and its check file), the PyTorch
-version, profile and device, and how many values and bytes. ``--check`` only compares digests: the
-values are stale when one of those files changed since.
+``dlkit/release/recorded/<week>/<exercise>.json``: the sha256 of each file they come from (every
+reference module of the week, the exercise's oracle module and its check file), the PyTorch version,
+profile, device and threads, and how many values and bytes. ``--check`` only compares those digests:
+the values are stale when one of those files changed since.
 
 Each week records in a fresh process (``python -m dlkit.release.record WEEK``): the checks' modules,
 the reference and PyTorch's seeds start clean, as they do for a student.
@@ -81,16 +82,6 @@ def sources(week: str, exercise: str) -> list[Path]:
             KIT_ROOT / "autograder" / week / f"test_{exercise}.py"]
 
 
-def digest(week: str, exercise: str) -> str:
-    """sha256 over the exercise's :func:`sources` (name and bytes; a missing file counts as empty)."""
-    h = hashlib.sha256()
-    for path in sources(week, exercise):
-        h.update(str(path.relative_to(KIT_ROOT)).encode() + b"\0")
-        h.update(path.read_bytes() if path.exists() else b"")
-        h.update(b"\0")
-    return h.hexdigest()
-
-
 def file_digests(week: str, exercise: str) -> dict[str, str]:
     """sha256 of each of the exercise's :func:`sources` (``""`` for a missing file)."""
     return {str(path.relative_to(KIT_ROOT)): hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
@@ -104,11 +95,11 @@ def stale(week: str) -> list[str]:
         manifest = recorded_manifest(week, exercise)
         if manifest is None:
             lines.append(f"{week}/{exercise}: no recorded values (autograder/recorded/{week}/{exercise}.pt)")
-        elif manifest.get("digest") != digest(week, exercise):
-            before, now = manifest.get("files", {}), file_digests(week, exercise)
+        elif manifest.get("files") != (now := file_digests(week, exercise)):
+            before = manifest.get("files", {})
             changed = sorted(path for path in before.keys() | now.keys() if before.get(path) != now.get(path))
-            lines.append(f"{week}/{exercise}: recorded values are stale: {', '.join(changed) or 'a source'} changed "
-                         "since they were recorded")
+            lines.append(f"{week}/{exercise}: recorded values are stale: {', '.join(changed)} changed since they "
+                         "were recorded")
     return lines
 
 
@@ -144,8 +135,7 @@ def record_week(week: str, exercises: list[str] | None = None, into: Path | None
         counts[exercise] = sum(map(len, values.values()))
         if into is not None:
             continue
-        manifest = {"week": week, "exercise": exercise, "digest": digest(week, exercise),
-                    "files": file_digests(week, exercise),
+        manifest = {"week": week, "exercise": exercise, "files": file_digests(week, exercise),
                     "torch": torch.__version__, "profile": RECORD_PROFILE, "device": RECORD_DEVICE,
                     "threads": RECORD_THREADS,
                     "checks": len(values), "values": counts[exercise], "bytes": path.stat().st_size}
