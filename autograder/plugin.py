@@ -21,6 +21,7 @@ from autograder import settings as settings_module
 from autograder.data.errors import DataError
 from autograder.expect import Pending, fail
 from autograder.failures import describe
+from autograder.i18n import _, display_width, n_, render, set_language
 from autograder.probe.client import WorkerClient, WorkerDied, wait_status_reason
 from autograder.report import format_table
 from autograder.oracle import LiveOracle, NotRecorded, Oracle, RecordedOracle, load_recorded
@@ -48,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("dlkit", "dlkit autograder")
     for opt in settings_module.OPTIONS:
         group.addoption(opt.flag, dest=opt.name, default=None, help=f"{opt.help} [env {opt.env}]")
-        parser.addini(opt.ini, help=opt.help, default=None)
+        parser.addini(opt.ini, help=str(opt.help), default=None)
 
 
 CRASHES_PER_EXERCISE = 2
@@ -71,9 +72,9 @@ class GradingSession:
         self.clients: dict[str, WorkerClient] = {}
         self.zygote = None
         self.crashes: dict[tuple[str, str], int] = {}
-        self.problems: list[tuple[str, str]] = []
-        """(kind, what happened) for each time the worker ended or time ran out: ``("crashed", "x/y: ...")``."""
-        self.timed_out: str | None = None
+        self.problems: list[tuple[str, object]] = []
+        """(kind, what happened: a message) for each time the worker ended or time ran out: ``("crashed", "x/y: ...")``."""
+        self.timed_out = None
         """In ``dlkit grade``: what the submission was doing when its time ran out."""
         self.recorded: dict[str, dict] = {}
         """Week -> check id -> key -> value recorded from the reference (a handout's oracle)."""
@@ -85,6 +86,7 @@ class GradingSession:
                 self._settings = settings_module.resolve(self.config, Path(str(self.config.invocation_params.dir)))
             except settings_module.SettingsError as error:
                 raise pytest.UsageError(str(error)) from None
+            set_language(self._settings.lang)
         return self._settings
 
     def client(self, week: str) -> WorkerClient:
@@ -279,10 +281,11 @@ def submission(request: pytest.FixtureRequest) -> Submission:
     state = _session(request.config)
     spec = _item_spec(request)
     if state.timed_out:
-        fail(f"not run: {state.timed_out}")
+        fail(_("not run: {reason}", reason=state.timed_out))
     crashes = state.crashes.get((spec.week, spec.exercise), 0)
     if crashes >= CRASHES_PER_EXERCISE:
-        fail(f"not run: the grading process crashed in {crashes} of {spec.exercise}'s checks, so the rest were left out")
+        fail(_("not run: the grading process crashed in {crashes} of {exercise}'s checks, so the rest were left out",
+               crashes=crashes, exercise=spec.exercise))
     client = state.client(spec.week)
     client.pending_seed = request.node.stash[SEED_KEY]
     return state.submission(spec.week)
@@ -425,10 +428,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     message, cause = "", ""
     waiting = report.failed and call.excinfo is not None and isinstance(call.excinfo.value, (Pending, NotRecorded))
     if waiting:  # decided by dlkit grade: not a failure here
-        message = str(call.excinfo.value) if isinstance(call.excinfo.value, Pending) else \
-            "checked against the reference after submission (this handout has no recorded value for it)"
+        message = call.excinfo.value.message if isinstance(call.excinfo.value, Pending) else \
+            _("checked against the reference after submission (this handout has no recorded value for it)")
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"pending: {message}")
+        report.longrepr = (str(item.path), item.location[1] or 0, render(_("pending: {message}", message=message)))
     elif report.failed and call.excinfo is not None:
         error = call.excinfo.value
         clock = item.stash.get(CLOCK_KEY, None)
@@ -436,21 +439,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         cause = _cause(error)
         limit = getattr(clock, "submission_limit", None)
         if limit is not None and _ran_out(error) and not state.timed_out:
-            message = f"stopped: the time limit ({limit:g} s) ran out here"
-            state.timed_out = f"timed out after {limit:g} s during {spec.exercise}/{spec.name}"
+            message = _("stopped: the time limit ({limit:g} s) ran out here", limit=limit)
+            state.timed_out = _("timed out after {limit:g} s during {check}", limit=limit,
+                                check=f"{spec.exercise}/{spec.name}")
             state.problems.append(("timeout", state.timed_out))
-        report.longrepr = message
+        report.longrepr = render(message)
         if isinstance(error, WorkerDied):
             key = (spec.week, spec.exercise)
             state.crashes[key] = state.crashes.get(key, 0) + 1
-            state.problems.append((error.kind, f"{spec.exercise}/{spec.name}: the grading process {error.reason}"))
+            state.problems.append((error.kind, _("{check}: the grading process {reason}",
+                                                 check=f"{spec.exercise}/{spec.name}", reason=error.reason)))
     final = (report.when == "setup" and report.failed) or report.when == "call"
     if final:
         passed = report.passed
         status = PENDING if waiting else PASSED if passed else FAILED
         state.results.append(
             CheckResult(spec.week, spec.exercise, spec.name, spec.points, spec.points if passed else 0.0,
-                        status, message, item.stash[SEED_KEY], spec.visibility, cause)
+                        status, render(message), item.stash[SEED_KEY], spec.visibility, cause, message or None)
         )
 
 
@@ -464,15 +469,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         return
     settings = state.settings
     provenance = current_provenance(settings.device, settings.profile, settings.threads, settings.class_seed)
-    terminalreporter.write_sep("=", "dlkit points")
+    title = str(_("dlkit points"))
+    wide = display_width(title) - len(title)  # pytest counts a Chinese character as one column, it takes two
+    terminalreporter.write_sep("=", title, fullwidth=terminalreporter._tw.fullwidth - wide)
     terminalreporter.write_line(format_table(state.results, provenance, _titles()))
     ran = {r.id for r in state.results}
     exercises = {(r.week, r.exercise) for r in state.results}
     hidden = sum(c.points for (week, exercise) in exercises for c in exercise_spec(week, exercise).checks.values()
                  if c.hidden and c.id not in ran)
     if hidden:
-        terminalreporter.write_line(f"Not run here: hidden checks worth {hidden:g} point{'s' * (hidden != 1)}, run only when your "
-                                    "submission is graded.")
+        terminalreporter.write_line(str(n_(
+            "Not run here: hidden checks worth {points:g} point, run only when your submission is graded.",
+            "Not run here: hidden checks worth {points:g} points, run only when your submission is graded.",
+            int(hidden), points=hidden)))
     if settings.results_json is not None:
         write_json_atomically(gradescope_json(state.results, provenance), settings.results_json)
-        terminalreporter.write_line(f"results written to {settings.results_json}")
+        terminalreporter.write_line(str(_("results written to {path}", path=str(settings.results_json))))

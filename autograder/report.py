@@ -12,7 +12,8 @@ import textwrap
 from itertools import groupby
 from textwrap import indent
 
-from autograder.results import PASSED, PENDING, CheckResult, Provenance, pending_points, total
+from autograder.i18n import Text, _, current_language, display_width, n_, pad, render
+from autograder.results import FAILED, PASSED, PENDING, CheckResult, Provenance, pending_points, total
 
 WIDTH = 72
 SHORT_MESSAGE = 80
@@ -23,62 +24,81 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def _data_notes(results: list[CheckResult]) -> list[str]:
+def _wrap(paragraph: str, width: int, prefix: str) -> str:
+    """``paragraph`` wrapped at ``width`` columns; Chinese, which has no spaces to break at, as it is."""
+    if display_width(paragraph) != len(paragraph):
+        return prefix + paragraph
+    return textwrap.fill(paragraph, width, initial_indent=prefix, subsequent_indent=prefix,
+                         break_on_hyphens=False, break_long_words=False)
+
+
+def _data_notes(results: list[CheckResult], lang: str) -> list[str]:
     """The block above the table for each data set that failed checks need."""
     lines = []
-    notes = {r.cause: r.output for r in results if r.status != PASSED and r.cause.startswith("data ")}
+    notes = {r.cause: r.text(lang) for r in results if r.status != PASSED and r.cause.startswith("data ")}
     for cause, message in notes.items():
         needing = [r for r in results if r.cause == cause and r.status != PASSED]
         dataset = cause.removeprefix("data ")
-        lines += ["", f"{dataset} could not be read, so {len(needing)} check{'s' * (len(needing) != 1)} "
-                      f"({_points(sum(r.max_score for r in needing))} points) could not run:",
-                  *(textwrap.fill(paragraph, WIDTH, initial_indent="    ", subsequent_indent="    ",
-                                  break_on_hyphens=False, break_long_words=False)
-                    for paragraph in message.strip().splitlines())]
+        heading = n_("{dataset} could not be read, so {n} check ({points} points) could not run:",
+                     "{dataset} could not be read, so {n} checks ({points} points) could not run:", len(needing),
+                     dataset=dataset, points=_points(sum(r.max_score for r in needing)))
+        lines += ["", render(heading, lang),
+                  *(_wrap(paragraph, WIDTH, "    ") for paragraph in message.strip().splitlines())]
     return lines
 
 
-def _message_lines(result: CheckResult, first_with_message: dict[str, str]) -> list[str]:
+def _message_lines(result: CheckResult, first_with_message: dict[str, str], lang: str) -> list[str]:
     """What to print under a failed check: its message, or a pointer to where it was said."""
     if result.cause.startswith("data "):
-        return [f"needs {result.cause.removeprefix('data ')} (see above)"]
-    message = result.output.strip()
-    short = "\n" not in message and len(message) <= SHORT_MESSAGE
+        return [render(_("needs {dataset} (see above)", dataset=result.cause.removeprefix("data ")), lang)]
+    message = result.text(lang).strip()
+    short = "\n" not in message and display_width(message) <= SHORT_MESSAGE
     if not short and message in first_with_message:
-        return [f"same as {first_with_message[message]} above"]
+        return [render(_("same as {check} above", check=first_with_message[message]), lang)]
     first_with_message.setdefault(message, result.check)
     return [message]
 
 
-def format_table(results: list[CheckResult], provenance: Provenance, titles: dict[str, str]) -> str:
-    """One block per exercise (check, earned / possible, and the message of each failure), then the total.
+def title_of(titles: dict[str, str], key: str, default: str, lang: str) -> str:
+    """An exercise's title from exercises.toml in ``lang`` (the titles are message ids)."""
+    return render(Text(titles[key]), lang) if key in titles else default
+
+
+def format_table(results: list[CheckResult], provenance: Provenance, titles: dict[str, str],
+                 lang: str | None = None) -> str:
+    """One block per exercise (check, earned / possible, and the message of each failure), then the total,
+    in ``lang`` (default: the current language).
 
     ``titles`` maps ``week/exercise`` to a readable title.
     """
-    lines = [
-        f"dlkit {provenance.kit_version} | torch {provenance.torch_version} | device {provenance.device} "
-        f"| profile {provenance.profile}",
-    ]
-    lines += _data_notes(results)
+    lang = lang or current_language()
+    marks = {status: render(mark, lang) for status, mark in ((PASSED, _("PASS")), (PENDING, _("WAIT")),
+                                                             (FAILED, _("FAIL")))}
+    mark_width = max(map(display_width, marks.values()))
+    marks = {status: pad(mark, mark_width) for status, mark in marks.items()}
+    lines = [render(_("dlkit {kit} | torch {torch} | device {device} | profile {profile}",
+                      kit=provenance.kit_version, torch=provenance.torch_version, device=provenance.device,
+                      profile=provenance.profile), lang)]
+    lines += _data_notes(results, lang)
     for (week, exercise), group in groupby(results, key=lambda r: (r.week, r.exercise)):
         group = list(group)
         earned, possible = total(group)
-        title = titles.get(f"{week}/{exercise}", exercise)
-        header = f"{week} / {title}"
+        header = f"{week} / {title_of(titles, f'{week}/{exercise}', exercise, lang)}"
         lines.append("")
-        lines.append(f"{header:<{WIDTH - 12}}{_points(earned):>5} / {_points(possible):<5}")
+        lines.append(f"{pad(header, WIDTH - 12)}{_points(earned):>5} / {_points(possible):<5}")
         first_with_message: dict[str, str] = {}
         for r in group:
-            mark = {PASSED: "PASS", PENDING: "WAIT"}.get(r.status, "FAIL")
-            row = f"  {mark}  {r.check}"
+            row = f"  {marks.get(r.status, marks[FAILED])}  {r.check}"
             score = "-" if r.status == PENDING else _points(r.score)
-            lines.append(f"{row:<{WIDTH - 12}}{score:>5} / {_points(r.max_score):<5}")
+            lines.append(f"{pad(row, WIDTH - 12)}{score:>5} / {_points(r.max_score):<5}")
             if r.status != PASSED and r.output:
-                lines += [indent(text, " " * 8) for text in _message_lines(r, first_with_message)]
+                lines += [indent(text, " " * 8) for text in _message_lines(r, first_with_message, lang)]
     earned, possible = total(results)
     lines.append("")
-    lines.append(f"{'TOTAL':<{WIDTH - 12}}{_points(earned):>5} / {_points(possible):<5}")
+    total_label = render(_("TOTAL"), lang)
+    lines.append(f"{pad(total_label, WIDTH - 12)}{_points(earned):>5} / {_points(possible):<5}")
     waiting = pending_points(results)
     if waiting:
-        lines.append(f"{_points(waiting)} of these points are pending (WAIT): answered here, graded after submission.")
+        lines.append(render(_("{points} of these points are pending ({mark}): answered here, graded after "
+                              "submission.", points=_points(waiting), mark=marks[PENDING].strip()), lang))
     return "\n".join(lines)

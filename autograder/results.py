@@ -6,8 +6,10 @@ import json
 import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.files import write_text_atomically
+from autograder.i18n import FirstLine, _, from_data, n_, render, to_data
 
 PASSED, FAILED, PENDING = "passed", "failed", "pending"
 """A check's status. ``PENDING``: decided only by ``dlkit grade`` (a multiple-choice answer in a
@@ -31,7 +33,8 @@ class CheckResult:
     status: str
     """``"passed"``, ``"failed"`` or ``"pending"``."""
     output: str
-    """Message for the student: empty when passed; what happens to the points when pending."""
+    """Message for the student, rendered in the run's language: empty when passed; what happens to the
+    points when pending."""
     seed: int
     """Seed the check ran with."""
     visibility: str = "visible"
@@ -40,6 +43,13 @@ class CheckResult:
     """A failure this check shares with others, said once in reports: ``"module tensor_ops.py"`` (the
     student's file could not run), ``"data MNIST"`` (a data set is missing or damaged); empty for a
     check's own failure. ``output`` still holds the whole message."""
+    message: Any = None
+    """``output`` as an :mod:`autograder.i18n` message (``None``: only the text is known), so a report
+    can show it in the other language without grading again."""
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (``output`` itself when the message is not known as data)."""
+        return self.output if self.message is None else render(self.message, lang)
 
     @property
     def id(self) -> str:
@@ -82,25 +92,32 @@ def current_provenance(device: str, profile: str, threads: int, class_seed: int 
                       class_seed=class_seed)
 
 
-def shared_causes(results: list[CheckResult]) -> list[str]:
-    """One sentence per cause shared by failed checks (see :attr:`CheckResult.cause`), in order of first
+def _message_of(result: CheckResult):
+    return result.message if result.message is not None else result.output
+
+
+def shared_causes(results: list[CheckResult]) -> list:
+    """One message per cause shared by failed checks (see :attr:`CheckResult.cause`), in order of first
     appearance: "tensor_ops.py stopped the program at import (sys.exit(0) at line 2): none of its 9 checks
     could run", "MNIST could not be read: 6 checks (10 points) need it"."""
     sentences = []
     causes = list(dict.fromkeys(r.cause for r in results if r.cause and r.status != PASSED))
     for cause in causes:
         hit = [r for r in results if r.cause == cause and r.status != PASSED]
-        first_line = hit[0].output.strip().splitlines()[0] if hit[0].output.strip() else cause
-        kind, _, subject = cause.partition(" ")
+        first_line = FirstLine(_message_of(hit[0])) if hit[0].output.strip() else cause
+        kind, _sep, subject = cause.partition(" ")
         if kind == "module":
             of_file = len({(r.week, r.exercise, r.check) for r in results if r.exercise == hit[0].exercise})
-            count = f"none of its {of_file} checks could run" if len(hit) == of_file else \
-                f"{len(hit)} of its {of_file} checks could not run"
-            sentences.append(f"{first_line}: {count}")
+            count = n_("none of its {n} checks could run", "none of its {n} checks could run", of_file) \
+                if len(hit) == of_file else \
+                n_("{failed} of its {n} check could not run", "{failed} of its {n} checks could not run", of_file,
+                   failed=len(hit))
+            sentences.append(_("{first_line}: {count}", first_line=first_line, count=count))
         else:
             points = sum(r.max_score for r in hit)
-            sentences.append(f"{subject} could not be read: {len(hit)} check{'s' * (len(hit) != 1)} "
-                             f"({points:g} points) need{'s' * (len(hit) == 1)} it")
+            sentences.append(n_("{subject} could not be read: {n} check ({points:g} points) needs it",
+                                "{subject} could not be read: {n} checks ({points:g} points) need it", len(hit),
+                                subject=subject, points=points))
     return sentences
 
 
@@ -114,26 +131,32 @@ def pending_points(results: list[CheckResult]) -> float:
     return sum(r.max_score for r in results if r.status == PENDING)
 
 
-def gradescope_json(results: list[CheckResult], provenance: Provenance) -> dict:
-    """Gradescope's ``results.json`` schema, with the kit's provenance under ``extra_data``."""
+def gradescope_json(results: list[CheckResult], provenance: Provenance, lang: str | None = None) -> dict:
+    """Gradescope's ``results.json`` schema, messages in ``lang`` (default: the current language), with the
+    kit's provenance and the language under ``extra_data``."""
+    from autograder.i18n import current_language
+
+    lang = lang or current_language()
     earned, possible = total(results)
     provenance = Provenance(**{**asdict(provenance), "seeds": {r.id: r.seed for r in results}})
     return {
         "score": earned,
         "max_score": possible,
-        "tests": [_test_json(r) for r in results],
-        "extra_data": {"dlkit": asdict(provenance), "pending_points": pending_points(results)},
+        "tests": [_test_json(r, lang) for r in results],
+        "extra_data": {"dlkit": asdict(provenance), "pending_points": pending_points(results), "language": lang},
     }
 
 
-def _test_json(result: CheckResult) -> dict:
+def _test_json(result: CheckResult, lang: str) -> dict:
     test = {"name": result.id, "score": result.score, "max_score": result.max_score, "status": result.status,
-            "output": result.output, "visibility": result.visibility}
+            "output": result.text(lang), "visibility": result.visibility}
     if result.status == PENDING:  # Gradescope knows passed and failed only
         del test["status"]
         test["extra_data"] = {"pending": True}
     if result.cause:
         test.setdefault("extra_data", {})["cause"] = result.cause
+    if result.message is not None and result.output:
+        test.setdefault("extra_data", {})["message"] = to_data(result.message)
     return test
 
 
@@ -150,8 +173,10 @@ def read_results(path: Path) -> tuple[list[CheckResult], dict]:
     results = []
     for test in data["tests"]:
         week, exercise, check = test["name"].split("/", 2)
-        status = PENDING if (test.get("extra_data") or {}).get("pending") else test["status"]
+        extra = test.get("extra_data") or {}
+        status = PENDING if extra.get("pending") else test["status"]
+        message = from_data(extra["message"]) if "message" in extra else None
         results.append(CheckResult(week, exercise, check, test["max_score"], test["score"], status,
                                    test["output"], seeds.get(test["name"], 0), test.get("visibility", "visible"),
-                                   (test.get("extra_data") or {}).get("cause", "")))
+                                   extra.get("cause", ""), message))
     return results, provenance

@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from autograder.i18n import LanguageError, _, check_language, language_from_locale
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 DEVICES = ("auto", "cpu", "cuda")
@@ -19,7 +22,14 @@ ORACLES = ("auto", "live", "recorded")
 
 
 class SettingsError(ValueError):
-    """A setting has a value the kit cannot use."""
+    """A setting has a value the kit cannot use; ``message`` says which and what to use instead."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -36,33 +46,36 @@ class Option:
     """Ini key."""
     default: str | None
     """Value when no source sets it."""
-    help: str
-    """Help line shown by ``pytest --help``."""
+    help: Any
+    """Help line shown by ``pytest --help`` (a message)."""
 
 
 OPTIONS = (
     Option("submission", "--submission", "DLKIT_SUBMISSION", "dlkit_submission", None,
-           "folder holding week1/, week2/ ... to check (default: the kit's assignments/; "
-           "use 'solutions' to check the reference)"),
+           _("folder holding week1/, week2/ ... to check (default: the kit's assignments/; "
+           "use 'solutions' to check the reference)")),
     Option("device", "--device", "DLKIT_DEVICE", "dlkit_device", "auto",
-           "where checks run: auto (cuda when available), cpu or cuda"),
+           _("where checks run: auto (cuda when available), cpu or cuda")),
     Option("profile", "--profile", "DLKIT_PROFILE", "dlkit_profile", "auto",
-           "training budget: quick (sized for a 2-core CPU), full (course length, for a GPU), "
-           "or auto (quick on cpu, full on cuda)"),
+           _("training budget: quick (sized for a 2-core CPU), full (course length, for a GPU), "
+           "or auto (quick on cpu, full on cuda)")),
     Option("data_root", "--data-root", "DLKIT_DATA", "dlkit_data", None,
-           "data root in torchvision's layout (default: the kit's data_cache/)"),
+           _("data root in torchvision's layout (default: the kit's data_cache/)")),
     Option("results_json", "--results-json", "DLKIT_RESULTS_JSON", "dlkit_results_json", None,
-           "write the results as Gradescope results.json to this path"),
+           _("write the results as Gradescope results.json to this path")),
     Option("check_timeout", "--check-timeout", "DLKIT_CHECK_TIMEOUT", "dlkit_check_timeout", None,
-           "seconds one check may run before it fails (default: per exercise in exercises.toml; 0: no limit)"),
+           _("seconds one check may run before it fails (default: per exercise in exercises.toml; 0: no limit)")),
     Option("threads", "--threads", "DLKIT_THREADS", "dlkit_threads", None,
-           "CPU threads for PyTorch (default: min(4, cores)); recorded in the results"),
+           _("CPU threads for PyTorch (default: min(4, cores)); recorded in the results")),
     Option("class_seed", "--class-seed", "DLKIT_CLASS_SEED", "dlkit_class_seed", None,
-           "seed every check's random inputs and training data from this number as well as the check's name "
-           "(dlkit grade picks one per class, so a submission cannot know its inputs in advance); recorded"),
+           _("seed every check's random inputs and training data from this number as well as the check's name "
+           "(dlkit grade picks one per class, so a submission cannot know its inputs in advance); recorded")),
+    Option("lang", "--lang", "DLKIT_LANG", "dlkit_lang", None,
+           _("language of the messages and the points table: en or zh (default: zh when the locale, "
+             "LC_ALL, LC_MESSAGES or LANG, begins with zh, else en)")),
     Option("oracle", "--oracle", "DLKIT_ORACLE", "dlkit_oracle", "auto",
-           "what checks compare with: live (the reference solution, instructors' kit only), recorded (values "
-           "recorded from it at release time, as in a student's handout) or auto (live where the reference is)"),
+           _("what checks compare with: live (the reference solution, instructors' kit only), recorded (values "
+           "recorded from it at release time, as in a student's handout) or auto (live where the reference is)")),
 )
 
 
@@ -88,6 +101,8 @@ class Settings:
     """Seed mixed into every check's seed and every training budget's (``None``: the checks' own seeds)."""
     oracle: str = "recorded"
     """``"live"`` (the reference solution, in the kit) or ``"recorded"`` (``auto`` already resolved)."""
+    lang: str = "en"
+    """``"en"`` or ``"zh"``: the language messages and the table are written in."""
 
 
 def _raw_values(config) -> dict[str, tuple[str | None, str]]:
@@ -96,19 +111,20 @@ def _raw_values(config) -> dict[str, tuple[str | None, str]]:
     for opt in OPTIONS:
         cli = config.getoption(opt.name) if config is not None else None
         if cli is not None:
-            values[opt.name] = (cli, f"command-line option {opt.flag}")
+            values[opt.name] = (cli, _("command-line option {flag}", flag=opt.flag))
         elif os.environ.get(opt.env):
-            values[opt.name] = (os.environ[opt.env], f"environment variable {opt.env}")
+            values[opt.name] = (os.environ[opt.env], _("environment variable {name}", name=opt.env))
         elif config is not None and config.getini(opt.ini):
-            values[opt.name] = (config.getini(opt.ini), f"ini option {opt.ini}")
+            values[opt.name] = (config.getini(opt.ini), _("ini option {name}", name=opt.ini))
         else:
-            values[opt.name] = (opt.default, "default")
+            values[opt.name] = (opt.default, _("default"))
     return values
 
 
-def _choice(value: str, allowed: tuple[str, ...], source: str) -> str:
+def _choice(value: str, allowed: tuple[str, ...], source) -> str:
     if value not in allowed:
-        raise SettingsError(f"{source}={value!r} is not one of: {', '.join(allowed)}")
+        raise SettingsError(_("{source}={value} is not one of: {allowed}", source=source, value=repr(value),
+                              allowed=", ".join(allowed)))
     return value
 
 
@@ -128,9 +144,8 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
     if device == "auto":
         device = "cuda" if _cuda_available() else "cpu"
     elif device == "cuda" and not _cuda_available():
-        raise SettingsError(
-            f"{source}=cuda, but PyTorch sees no CUDA device here; use --device cpu (every check has a CPU form)"
-        )
+        raise SettingsError(_("{source}=cuda, but PyTorch sees no CUDA device here; use --device cpu (every "
+                              "check has a CPU form)", source=source))
 
     value, source = raw["profile"]
     profile = _choice(value, PROFILES, source)
@@ -146,12 +161,13 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
             submission = (base / submission) if (base / submission).exists() else (KIT_ROOT / submission)
     submission = submission.resolve()
     if not submission.is_dir():
-        raise SettingsError(f"{source}: submission folder {submission} does not exist")
+        raise SettingsError(_("{source}: submission folder {folder} does not exist", source=source,
+                              folder=str(submission)))
 
-    value, _ = raw["data_root"]
+    value, _source = raw["data_root"]
     data_root = Path(value).expanduser().resolve() if value else None
 
-    value, _ = raw["results_json"]
+    value, _source = raw["results_json"]
     results_json = (base / value).resolve() if value else None
 
     value, source = raw["threads"]
@@ -163,7 +179,8 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
         except ValueError:
             threads = 0
         if threads < 1:
-            raise SettingsError(f"{source}={value!r} must be a whole number of threads, 1 or more")
+            raise SettingsError(_("{source}={value} must be a whole number of threads, 1 or more", source=source,
+                                  value=repr(value)))
 
     value, source = raw["check_timeout"]
     check_timeout = None
@@ -173,7 +190,8 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
         except ValueError:
             check_timeout = -1.0
         if check_timeout < 0:
-            raise SettingsError(f"{source}={value!r} must be a number of seconds, 0 or more")
+            raise SettingsError(_("{source}={value} must be a number of seconds, 0 or more", source=source,
+                                  value=repr(value)))
 
     value, source = raw["class_seed"]
     class_seed = None
@@ -183,7 +201,8 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
         except ValueError:
             class_seed = -1
         if not 0 <= class_seed < 2**63:
-            raise SettingsError(f"{source}={value!r} must be a whole number, 0 or more")
+            raise SettingsError(_("{source}={value} must be a whole number, 0 or more", source=source,
+                                  value=repr(value)))
 
     value, source = raw["oracle"]
     oracle = _choice(value, ORACLES, source)
@@ -192,8 +211,15 @@ def resolve(config=None, invocation_dir: Path | None = None) -> Settings:
     if oracle == "auto":
         oracle = "live" if live_reference_available() else "recorded"
     elif oracle == "live" and not live_reference_available():
-        raise SettingsError(f"{source}=live, but this is a student's handout: it has no reference solution "
-                            "(leave --oracle out: the handout compares with its recorded values)")
+        raise SettingsError(_("{source}=live, but this is a student's handout: it has no reference solution "
+                              "(leave --oracle out: the handout compares with its recorded values)", source=source))
+
+    value, source = raw["lang"]
+    try:
+        lang = check_language(value, str(source)) if value else language_from_locale()
+    except LanguageError as error:
+        raise SettingsError(_("{source}={value} is not one of: {allowed}", source=source, value=repr(value),
+                              allowed="en, zh")) from error
 
     return Settings(submission, device, profile, data_root, results_json, threads, check_timeout, class_seed,
-                    oracle)
+                    oracle, lang)

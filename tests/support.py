@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.data import DataError
+from autograder.i18n import Joined, Text, catalog, ids_of
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 
@@ -171,3 +173,51 @@ def assert_handout_verdicts_as_kits(live: dict[str, dict], recorded: dict[str, d
 def checks_by_id(data: dict) -> dict[str, dict]:
     """A results.json's entries by check id (``week/exercise/check``)."""
     return {t["name"]: t for t in data["tests"]}
+
+
+ENGLISH_RUN = re.compile(r"(?<![\w.'/-])[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}(?![\w(/-])")
+"""Three English words in a row: a sentence, not a code name (``matvec_float_vector``, ``nn.Linear``)."""
+
+
+def skeleton(message, lang: str) -> str:
+    """``message`` in ``lang`` with every plain-string argument (code, a student's own error text) blanked:
+    what is left is the kit's own wording."""
+    if isinstance(message, Text):
+        blanked = Text(message.msgid, {k: (skeleton(v, lang) if not isinstance(v, (int, float)) else v)
+                                       for k, v in message.args.items()}, message.plural, message.n)
+        return blanked.render(lang)
+    if isinstance(message, Joined):
+        return message.separator.join(skeleton(part, lang) for part in message.parts)
+    if hasattr(message, "message") and hasattr(message, "render"):  # FirstLine
+        return skeleton(message.message, lang).strip().splitlines()[0] if str(message).strip() else ""
+    return "∎" if message else ""
+
+
+def untranslated(message) -> list[str]:
+    """Ids inside ``message`` without a Chinese text, and English left in its Chinese skeleton."""
+    zh = catalog("zh")
+    missing = [t.msgid for t in ids_of(message) if re.search("[A-Za-z]{2}", re.sub(r"\{[^}]*\}", "", t.msgid))
+               and (zh.ngettext(t.msgid, t.plural, 1) if t.plural else zh.gettext(t.msgid)) == t.msgid]
+    return missing + ENGLISH_RUN.findall(skeleton(message, "zh"))
+
+
+def assert_messages_in_both_languages(data: dict) -> None:
+    """Every message of a results.json is stored as data, renders as its text in the language it was written
+    in, and has a Chinese text with no English sentence left in the kit's own wording."""
+    from autograder.i18n import from_data, render
+
+    language = data.get("extra_data", {}).get("language", "en")
+    problems = []
+    for test in data["tests"]:
+        if not test.get("output"):
+            continue
+        stored = (test.get("extra_data") or {}).get("message")
+        if stored is None:
+            problems.append(f"{test['name']}: stored as text only: {test['output'][:80]!r}")
+            continue
+        message = from_data(stored)
+        if render(message, language) != test["output"]:
+            problems.append(f"{test['name']}: does not render as its text")
+        problems += [f"{test['name']}: untranslated {text!r}" for text in untranslated(message)]
+        render(message, "en" if language == "zh" else "zh")
+    assert problems == []

@@ -6,11 +6,16 @@ import time
 import pytest
 
 from autograder.expect import CheckFailure, call_student, expect_tensor_like, fail
-from autograder.failures import describe
+from autograder import failures
 from autograder.probe.client import StudentRaised
 from autograder.submission import StudentCodeError
 from autograder.timeout import CheckClock, CheckTimeout, time_limit
 from tests.support import student_submission as Submission
+
+
+def describe(error, **kwargs) -> str:
+    """The student's message for ``error``, in English (the tests' language)."""
+    return str(failures.describe(error, **kwargs))
 
 
 def _write(folder, name, text):
