@@ -9,7 +9,8 @@ import math
 import torch
 from torch import nn
 
-from autograder.expect import expect_choice, expect_equal, expect_tensor_like, expect_type, fail
+from autograder.expect import expect_at_least, expect_choice, expect_equal, expect_tensor_like, expect_type, fail
+from autograder.i18n import _
 from autograder.models import local_copy, spec_of, state_of
 from autograder.probe import modules
 
@@ -26,17 +27,20 @@ def _random_shape() -> tuple[int, ...]:
 def test_softmax_matches_torch(student):
     for dim in (-1, 0):
         x = torch.randn(_random_shape(), dtype=torch.float64) * 3
+        call = f"softmax(x, dim={dim})"
         expect_tensor_like(student.softmax(x, dim=dim), torch.softmax(x, dim=dim),
-                           f"softmax(x, dim={dim}) for x of shape {tuple(x.shape)}", atol=1e-12, rtol=1e-10,
-                           hint="exp of each entry divided by the sum of the exps along dim (keepdim=True).")
+                           _("{call} for x of shape {shape}", call=call, shape=str(tuple(x.shape))),
+                           atol=1e-12, rtol=1e-10,
+                           hint=_("exp of each entry divided by the sum of the exps along dim (keepdim=True)."))
 
 
 def test_softmax_large_inputs(student):
     x = torch.tensor([[1000.0, 999.0, 998.0], [-1000.0, -1000.0, -999.0]], dtype=torch.float64)
     expect_tensor_like(student.softmax(x, dim=-1), torch.softmax(x, dim=-1),
-                       "softmax(x) for x = [[1000, 999, 998], [-1000, -1000, -999]]", atol=1e-12, rtol=1e-10,
-                       hint="exp(1000) overflows to inf and inf / inf is nan; subtract each row's maximum "
-                            "(x.amax(dim, keepdim=True)) before exp: softmax does not change.")
+                       _("{call} for x = {x}", call="softmax(x)", x="[[1000, 999, 998], [-1000, -1000, -999]]"),
+                       atol=1e-12, rtol=1e-10,
+                       hint=_("exp(1000) overflows to inf and inf / inf is nan; subtract each row's maximum "
+                              "(x.amax(dim, keepdim=True)) before exp: softmax does not change."))
 
 
 def test_softmax_gradcheck(student, worker):
@@ -48,16 +52,16 @@ def test_softmax_gradcheck(student, worker):
     if output.kind.get("name") != "Tensor":
         expect_type(output, torch.Tensor, "softmax(x, dim=-1)")
     if not output.requires_grad:
-        fail("softmax(x, dim=-1) gave a tensor with no gradient, expected autograd to reach x",
-             hint="use torch operations only: no .item(), .numpy(), .detach() or torch.no_grad().")
+        fail(_("{call} gave a tensor with no gradient, expected autograd to reach x", call="softmax(x, dim=-1)"),
+             hint=_("use torch operations only: no .item(), .numpy(), .detach() or torch.no_grad()."))
     torch_there.sum.keep(torch_there.mul.keep(output, upstream)).backward()
     gradient = x_there.grad
     y = torch.softmax(x, dim=-1)
     expected = y * (upstream - (upstream * y).sum(dim=-1, keepdim=True))   # softmax's vector-Jacobian product
     if not isinstance(gradient, torch.Tensor) or not torch.allclose(gradient, expected, atol=1e-10, rtol=1e-8):
-        fail("softmax's gradient, from autograd through your code, differs from softmax's true gradient "
-             "(float64)",
-             hint="avoid in-place changes of x and of tensors autograd needs (write y = x - m, not x -= m).")
+        fail(_("softmax's gradient, from autograd through your code, differs from softmax's true gradient "
+               "(float64)"),
+             hint=_("avoid in-place changes of x and of tensors autograd needs (write y = x - m, not x -= m)."))
 
 
 # --- collapse_linear -------------------------------------------------------------------------
@@ -71,23 +75,25 @@ def test_collapse_linear(student, worker):
     what = f"collapse_linear({shown})"
     remote = worker.build(model)
     single = student.collapse_linear(remote)
-    spec = spec_of(single, what, hint="return an nn.Linear with the combined weight and bias.")
+    linear_hint = _("return an nn.Linear with the combined weight and bias.")
+    spec = spec_of(single, what, hint=linear_hint)
     if modules.layer_class(spec) is not nn.Linear:
-        fail(f"{what} gave a {modules.short_class(spec)}, expected an nn.Linear",
-             hint="return an nn.Linear with the combined weight and bias.")
+        fail(_("{what} gave a {type}, expected an nn.Linear", what=what, type=modules.short_class(spec)),
+             hint=linear_hint)
     layer = local_copy(single, what, probe=torch.randn(4, sizes[0]))
     expect_equal((layer.in_features, layer.out_features), (sizes[0], sizes[-1]), f"{what} (in_features, out_features)")
     x = torch.randn(10, sizes[0])
     with torch.no_grad():
         expected, actual = model(x), layer(x)
-    expect_tensor_like(actual, expected, f"{what} applied to x", atol=1e-5, rtol=1e-4,
-                       hint="W2 (W1 x + b1) + b2 = (W2 @ W1) x + (W2 @ b1 + b2): the later layer's weight "
-                            "multiplies from the left.")
+    expect_tensor_like(actual, expected, _("{what} applied to x", what=what), atol=1e-5, rtol=1e-4,
+                       hint=_("W2 (W1 x + b1) + b2 = (W2 @ W1) x + (W2 @ b1 + b2): the later layer's weight "
+                              "multiplies from the left."))
     after = state_of(remote)
     for name, value in before.items():
         if not torch.equal(after[name], value):
-            fail(f"{what} changed the model's {name}, expected the model left as it was",
-                 hint="build a new nn.Linear and copy the combined weight and bias into it.")
+            fail(_("{what} changed the model's {parameter}, expected the model left as it was", what=what,
+                   parameter=name),
+                 hint=_("build a new nn.Linear and copy the combined weight and bias into it."))
 
 
 # --- gradient_norms --------------------------------------------------------------------------
@@ -96,29 +102,34 @@ def _expect_documented_norms(norms: list, expected: list[float], call: str) -> N
     """The norms are those of the experiment the docstring describes, layer by layer."""
     for i, (got, want) in enumerate(zip(norms, expected)):
         if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-12):
-            fail(f"{call}[{i}] was {got:.6g}, expected {want:.6g}, the norm the docstring's experiment gives for "
-                 f"layer {i + 1}",
-                 hint="follow the docstring step by step: torch.manual_seed(seed) first, each layer's He "
-                      "initialisation and zero bias right after creating it, then one torch.randn(64, 32) batch.")
+            what = f"{call}[{i}]"
+            fail(_("{what} was {got:.6g}, expected {expected:.6g}, the norm the docstring's experiment gives for "
+                   "layer {layer}", what=what, got=float(got), expected=float(want), layer=i + 1),
+                 hint=_("follow the docstring step by step: torch.manual_seed(seed) first, each layer's He "
+                        "initialisation and zero bias right after creating it, then one torch.randn(64, 32) batch."))
 
 
 def test_gradient_norms_per_layer(student, oracle):
     norms = student.gradient_norms(4, "relu", seed=1)
     expect_type(norms, list, "gradient_norms(4, 'relu', seed=1)")
-    expect_equal(len(norms), 4, "len(gradient_norms(4, 'relu', seed=1))", hint="one norm per Linear layer.")
+    expect_equal(len(norms), 4, "len(gradient_norms(4, 'relu', seed=1))", hint=_("one norm per Linear layer."))
     kinds = sorted({type(v).__name__ for v in norms if type(v) is not float})
     if kinds:
-        fail(f"gradient_norms(4, 'relu', seed=1) gave a list holding {', '.join(kinds)}, expected Python floats",
+        fail(_("{call} gave a list holding {types}, expected Python floats", call="gradient_norms(4, 'relu', seed=1)",
+               types=", ".join(kinds)),
              hint="layer.weight.grad.norm().item()")
     if not all(v > 0 and math.isfinite(v) for v in norms):
-        fail(f"gradient_norms(4, 'relu', seed=1) gave {norms}, expected positive finite norms")
+        fail(_("{call} gave {got}, expected positive finite norms", call="gradient_norms(4, 'relu', seed=1)",
+               got=str(norms)))
     again = student.gradient_norms(4, "relu", seed=1)
     if again != norms:
-        fail("gradient_norms(4, 'relu', seed=1) gave different norms on a second call, expected the same",
-             hint="call torch.manual_seed(seed) before building the layers and drawing x.")
+        fail(_("{call} gave different norms on a second call, expected the same",
+               call="gradient_norms(4, 'relu', seed=1)"),
+             hint=_("call torch.manual_seed(seed) before building the layers and drawing x."))
     if student.gradient_norms(4, "relu", seed=2) == norms:
-        fail("gradient_norms gave the same norms for seeds 1 and 2, expected different ones",
-             hint="seed with the seed argument: torch.manual_seed(seed).")
+        fail(_("{name} gave the same norms for seeds {first} and {second}, expected different ones",
+               name="gradient_norms", first=1, second=2),
+             hint=_("seed with the seed argument: torch.manual_seed(seed)."))
     _expect_documented_norms(norms, oracle.expect("norms", "questions.gradient_norms", 4, "relu", seed=1),
                              "gradient_norms(4, 'relu', seed=1)")
 
@@ -132,51 +143,51 @@ def test_gradient_norms_sigmoid_vs_relu(student, oracle, exercise, profile):
         norms = student.gradient_norms(10, activation, seed=seed)
         expect_type(norms, list, call)
         expect_equal(len(norms), 10, f"len({call})")
-        ratio = norms[0] / norms[-1]
-        what = f"{call}: the first layer's gradient norm over the last layer's"
-        order_hint = "return the norms first layer first; build the network as the docstring says."
+        ratio = norms[0] / norms[-1] if norms[-1] else math.inf
+        what = _("{call}: the first layer's gradient norm over the last layer's", call=call)
+        order_hint = _("return the norms first layer first; build the network as the docstring says.")
         if activation == "sigmoid" and not ratio <= sigmoid_max:
-            fail(f"{what} was {ratio:.3g}, expected at most {sigmoid_max:.3g} (sigmoid gradients vanish "
-                 "towards the input)", hint=order_hint)
-        if activation == "relu" and not ratio >= relu_min:
-            fail(f"{what} was {ratio:.3g}, expected at least {relu_min:.3g}",
-                 hint="with He initialisation (kaiming_normal_) and zero biases, a ReLU network keeps its "
-                      "gradients' scale; " + order_hint)
+            fail(_("{what} was {got:.3g}, expected at most {threshold:.3g} (sigmoid gradients vanish towards the "
+                   "input)", what=what, got=float(ratio), threshold=float(sigmoid_max)), hint=order_hint)
+        if activation == "relu":
+            expect_at_least(ratio, relu_min, what, fmt=".3g",
+                            hint=_("with He initialisation (kaiming_normal_) and zero biases, a ReLU network keeps "
+                                   "its gradients' scale; {hint}", hint=order_hint))
         _expect_documented_norms(norms, oracle.expect(f"norms/{activation}", "questions.gradient_norms", 10,
                                                       activation, seed=seed), call)
 
 
 # --- multiple choice -------------------------------------------------------------------------
 
-def _expect_choice(student, oracle, name: str, hint: str) -> None:
+def _expect_choice(student, oracle, name: str, hint) -> None:
     expect_choice(student, name, CHOICES, oracle.answer(name), hint)
 
 
 def test_answer_alexnet(student, oracle):
     _expect_choice(student, oracle, "ANSWER_ALEXNET",
-                   "compare the two networks' size, activations, regularisation, data and hardware.")
+                   _("compare the two networks' size, activations, regularisation, data and hardware."))
 
 
 def test_answer_activations(student, oracle):
     _expect_choice(student, oracle, "ANSWER_ACTIVATIONS",
-                   "what does collapse_linear show about Linear layers with nothing in between?")
+                   _("what does collapse_linear show about Linear layers with nothing in between?"))
 
 
 def test_answer_vanishing_gradient(student, oracle):
     _expect_choice(student, oracle, "ANSWER_VANISHING_GRADIENT",
-                   "look at what gradient_norms returns for 'sigmoid', layer by layer.")
+                   _("look at what gradient_norms returns for 'sigmoid', layer by layer."))
 
 
 def test_answer_width_vs_depth(student, oracle):
     _expect_choice(student, oracle, "ANSWER_WIDTH_VS_DEPTH",
-                   "think about what makes deep networks hard to train, and what width costs.")
+                   _("think about what makes deep networks hard to train, and what width costs."))
 
 
 def test_answer_softmax(student, oracle):
     _expect_choice(student, oracle, "ANSWER_SOFTMAX",
-                   "look at what softmax returns: its signs, its sums, its order.")
+                   _("look at what softmax returns: its signs, its sums, its order."))
 
 
 def test_answer_sgd_vs_adam(student, oracle):
     _expect_choice(student, oracle, "ANSWER_SGD_VS_ADAM",
-                   "the spiral is one experiment: does it settle the question for every problem?")
+                   _("the spiral is one experiment: does it settle the question for every problem?"))

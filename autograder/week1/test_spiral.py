@@ -27,16 +27,17 @@ from autograder.expect import (  # noqa: E402
     expect_at_least, expect_dtype, expect_equal, expect_shape, expect_tensor_like, expect_type,
     expect_written, fail,
 )
+from autograder.i18n import _, n_  # noqa: E402
 from autograder.models import local_copy, spec_of, state_of  # noqa: E402
 from autograder.probe import modules  # noqa: E402
-from autograder.probe.client import StudentRaised  # noqa: E402
+from autograder.probe.client import StudentRaised, remote_type_name  # noqa: E402
 
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 """The ``optimizer`` names ``train`` takes, and the torch.optim classes they stand for."""
-SPIRAL_HINT = ("call torch.manual_seed(seed) first, then for each class in order draw one "
-               "torch.randn(n_per_class) for its angles, as the docstring's formula does.")
-NONLINEARITY_HINT = ("with no activation between them, two Linear layers compose into one linear map, "
-                     "whose decision regions are separated by straight lines.")
+SPIRAL_HINT = _("call torch.manual_seed(seed) first, then for each class in order draw one "
+                "torch.randn(n_per_class) for its angles, as the docstring's formula does.")
+NONLINEARITY_HINT = _("with no activation between them, two Linear layers compose into one linear map, "
+                      "whose decision regions are separated by straight lines.")
 
 
 def course_data(oracle, key: str = "course_data") -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,14 +64,16 @@ def _layer(spec: dict) -> str:
     return modules.short_class(spec)
 
 
-def _expect_layers(model, expected: str, what: str, hint: str | None = None) -> None:
-    spec = spec_of(model, what, hint="build it with nn.Sequential(...), layers in order.")
+def _expect_layers(model, expected: str, what: str, hint=None) -> None:
+    sequential_hint = _("build it with nn.Sequential(...), layers in order.")
+    spec = spec_of(model, what, hint=sequential_hint)
     if modules.layer_class(spec) is not nn.Sequential:
-        fail(f"{what} gave a {modules.short_class(spec)}, expected an nn.Sequential",
-             hint="build it with nn.Sequential(...), layers in order.")
-    got = " -> ".join(_layer(child) for _, child in spec["children"]) or "no layers"
+        fail(_("{what} gave a {type}, expected an nn.Sequential", what=what, type=modules.short_class(spec)),
+             hint=sequential_hint)
+    got = " -> ".join(_layer(child) for _name, child in spec["children"])
     if got != expected:
-        fail(f"{what} has layers {got}, expected {expected}", hint)
+        fail(_("{what} has layers {got}, expected {expected}", what=what, got=got or _("no layers"),
+               expected=expected), hint)
     local_copy(model, what, probe=torch.randn(5, spec["children"][0][1]["args"]["in_features"]))  # claim vs values
 
 
@@ -80,15 +83,15 @@ def test_make_spiral_shapes(student, oracle):
     n, c = oracle.draw("sizes", lambda: (int(torch.randint(5, 20, ()).item()), int(torch.randint(2, 6, ()).item())))
     call = f"make_spiral(n_per_class={n}, n_classes={c}, seed=0)"
     result = student.make_spiral(n_per_class=n, n_classes=c, seed=0)
-    expect_type(result, tuple, call, hint="return the pair (X, Y).")
+    expect_type(result, tuple, call, hint=_("return the pair (X, Y)."))
     expect_equal(len(result), 2, f"len({call})")
     X, Y = result
-    _, expected_Y = oracle.expect("points", "spiral.lab_spiral", n, c, seed=0)
+    _expected_X, expected_Y = oracle.expect("points", "spiral.lab_spiral", n, c, seed=0)
     expect_type(X, torch.Tensor, f"{call}[0]")
     expect_dtype(X, torch.float32, f"{call}[0]")
-    expect_shape(X, (n * c, 2), f"{call}[0]", hint="one row (x, y) per point, every class's points in turn.")
+    expect_shape(X, (n * c, 2), f"{call}[0]", hint=_("one row (x, y) per point, every class's points in turn."))
     expect_tensor_like(Y, expected_Y, f"{call}[1]",
-                       hint="the labels are int64 (torch.long), class 0's points first, then class 1's, ...")
+                       hint=_("the labels are int64 (torch.long), class 0's points first, then class 1's, ..."))
 
 
 def test_make_spiral_course_points(student, oracle):
@@ -97,7 +100,7 @@ def test_make_spiral_course_points(student, oracle):
     expect_tensor_like(Y, expected_Y, "make_spiral()[1]")
     # Float rounding aside (atol 1e-6 is a few float32 steps), the points must be the lab's;
     # drawing the random numbers in another order moves them by about 0.2 * t.
-    expect_tensor_like(X, expected_X, "make_spiral()[0], the course's points,", atol=1e-6, rtol=0,
+    expect_tensor_like(X, expected_X, _("{call}, the course's points,", call="make_spiral()[0]"), atol=1e-6, rtol=0,
                        hint=SPIRAL_HINT)
 
 
@@ -107,7 +110,8 @@ def test_make_spiral_other_seed(student, oracle):
     expected_X, expected_Y = oracle.expect("points", "spiral.lab_spiral", 50, 4, seed=7)
     expect_tensor_like(Y, expected_Y, f"{call}[1]")
     expect_tensor_like(X, expected_X, f"{call}[0]", atol=1e-6, rtol=0,
-                       hint="use n_per_class, n_classes and seed rather than the defaults; " + SPIRAL_HINT)
+                       hint=_("use n_per_class, n_classes and seed rather than the defaults; {hint}",
+                              hint=SPIRAL_HINT))
 
 
 # --- models ----------------------------------------------------------------------------------
@@ -115,14 +119,14 @@ def test_make_spiral_other_seed(student, oracle):
 def test_linear_model_structure(student):
     _expect_layers(student.linear_model(), "Linear(2, 100) -> Linear(100, 3)", "linear_model()")
     _expect_layers(student.linear_model(d=3, h=7, c=4), "Linear(3, 7) -> Linear(7, 4)",
-                   "linear_model(d=3, h=7, c=4)", hint="use d, h and c for the layer sizes.")
+                   "linear_model(d=3, h=7, c=4)", hint=_("use d, h and c for the layer sizes."))
 
 
 def test_relu_model_structure(student):
     _expect_layers(student.relu_model(), "Linear(2, 100) -> ReLU -> Linear(100, 3)", "relu_model()",
                    hint=NONLINEARITY_HINT)
     _expect_layers(student.relu_model(d=3, h=7, c=4), "Linear(3, 7) -> ReLU -> Linear(7, 4)",
-                   "relu_model(d=3, h=7, c=4)", hint="use d, h and c for the layer sizes.")
+                   "relu_model(d=3, h=7, c=4)", hint=_("use d, h and c for the layer sizes."))
 
 
 # --- train and accuracy ----------------------------------------------------------------------
@@ -143,22 +147,25 @@ def test_train_returns_losses(student, worker, oracle):
     call = "train(model, X, Y, optimizer='adam', steps=30, lr=0.01)"
     remote = worker.build(model)
     losses = student.train(remote, X, Y, optimizer="adam", steps=30, lr=0.01)
-    expect_type(losses, list, call, hint="collect the losses in a list and return it.")
-    expect_equal(len(losses), 30, f"len({call})", hint="one loss per step.")
+    expect_type(losses, list, call, hint=_("collect the losses in a list and return it."))
+    expect_equal(len(losses), 30, f"len({call})", hint=_("one loss per step."))
     kinds = sorted({type(loss).__name__ for loss in losses if type(loss) is not float})
     if kinds:
-        fail(f"{call} gave a list holding {', '.join(kinds)}, expected Python floats",
-             hint="loss.item() turns a one-element tensor into a float (and lets its graph be freed).")
+        fail(_("{call} gave a list holding {types}, expected Python floats", call=call, types=", ".join(kinds)),
+             hint=_("loss.item() turns a one-element tensor into a float (and lets its graph be freed)."))
     if not math.isclose(losses[0], initial, rel_tol=1e-4, abs_tol=1e-6):
-        fail(f"{call}[0] was {losses[0]:.6f}, expected the untrained model's loss {initial:.6f}",
-             hint="record each loss before optimizer.step() updates the parameters.")
+        first = f"{call}[0]"
+        fail(_("{what} was {got:.6f}, expected the untrained model's loss {expected:.6f}", what=first,
+               got=float(losses[0]), expected=initial),
+             hint=_("record each loss before optimizer.step() updates the parameters."))
     with torch.no_grad():  # measured here, on the weights train left: not the losses it reported
         final = F.cross_entropy(_trained_copy(model, remote)(X), Y).item()
     if not (losses[-1] < losses[0] and final < initial):
-        fail(f"{call} went from loss {initial:.4f} to {final:.4f} (it reported {losses[0]:.4f} to {losses[-1]:.4f}), "
-             "expected it to decrease",
-             hint="each step: compute the loss, zero the gradients, loss.backward(), optimizer.step(); "
-                  "the optimizer must be given model.parameters().")
+        fail(_("{call} went from loss {initial:.4f} to {final:.4f} (it reported {first:.4f} to {last:.4f}), "
+               "expected it to decrease", call=call, initial=initial, final=final, first=float(losses[0]),
+               last=float(losses[-1])),
+             hint=_("each step: compute the loss, zero the gradients, loss.backward(), optimizer.step(); "
+                    "the optimizer must be given model.parameters()."))
 
 
 def _largest_difference(model: nn.Module, expected: nn.Module) -> tuple[str, float] | None:
@@ -188,17 +195,18 @@ def test_train_follows_optimizer(student, worker, oracle):
                 continue
             call = f"train(model, X, Y, optimizer={optimizer!r}, steps={steps}, {args})"
             if steps == 1:
-                hint = (f"update with torch.optim.{name}(model.parameters(), lr=lr, weight_decay=weight_decay) "
-                        "on the mean cross-entropy over all of X (nn.CrossEntropyLoss()), once per step.")
+                hint = _("update with torch.optim.{name}(model.parameters(), lr=lr, weight_decay=weight_decay) "
+                         "on the mean cross-entropy over all of X (nn.CrossEntropyLoss()), once per step.", name=name)
             else:
-                hint = ("one step matches, ten do not: zero the gradients every step (optimizer.zero_grad()), "
-                        "or they add up across steps; and make one optimizer for the whole run.")
-            fail(f"after {call}, the model's {difference[0]} differs from {steps} {name} update"
-                 f"{'s' if steps > 1 else ''} by up to {difference[1]:.3g}", hint)
+                hint = _("one step matches, ten do not: zero the gradients every step (optimizer.zero_grad()), "
+                         "or they add up across steps; and make one optimizer for the whole run.")
+            fail(n_("after {call}, the model's {parameter} differs from {n} {name} update by up to {difference:.3g}",
+                    "after {call}, the model's {parameter} differs from {n} {name} updates by up to {difference:.3g}",
+                    steps, call=call, parameter=difference[0], name=name, difference=difference[1]), hint)
 
 
 def test_accuracy(student, worker, oracle):
-    X, _ = small_data(oracle)
+    X, _labels = small_data(oracle)
     model = nn.Linear(2, 3)
     with torch.no_grad():
         Y = model(X).argmax(dim=1)
@@ -206,10 +214,11 @@ def test_accuracy(student, worker, oracle):
     Y[wrong] = (Y[wrong] + 1) % 3  # 75 of 300 labels disagree with the model: accuracy 0.75
     result = student.accuracy(worker.build(model), X, Y)
     expect_type(result, float, "accuracy(model, X, Y)",
-                hint="return a Python float: .item() turns a one-element tensor into one.")
+                hint=_("return a Python float: .item() turns a one-element tensor into one."))
     if not math.isclose(result, 0.75, abs_tol=1e-6):
-        fail(f"accuracy(model, X, Y) gave {result:.6g}, expected 0.75 (225 of 300 points right)",
-             hint="the fraction of points whose argmax over the model's outputs (dim=1) equals Y.")
+        fail(_("{call} gave {got:.6g}, expected 0.75 (225 of 300 points right)", call="accuracy(model, X, Y)",
+               got=result),
+             hint=_("the fraction of points whose argmax over the model's outputs (dim=1) equals Y."))
 
 
 # --- the lesson: a linear model cannot separate the spiral, one ReLU layer can -----------------
@@ -219,7 +228,7 @@ def _fit_full_batch(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], s
     ``steps`` times, and return its accuracy on ``data`` afterwards."""
     inputs, targets = data
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-5)
-    for _ in range(steps):
+    for _step in range(steps):
         optimizer.zero_grad()
         F.cross_entropy(model(inputs), targets).backward()
         optimizer.step()
@@ -240,8 +249,9 @@ def test_relu_accuracy(student, oracle, exercise, profile, device):
     steps = int(exercise.budget(profile)["steps"])
     accuracy = _trained_accuracy(student, oracle, "relu_model", steps, 1e-3, device)
     expect_at_least(accuracy, threshold,
-                    f"relu_model()'s accuracy on the course's spiral after {steps} full-batch Adam steps (lr 0.001)",
-                    hint="the course's ReLU model reaches about 0.95; " + NONLINEARITY_HINT)
+                    _("{model}'s accuracy on the course's spiral after {steps} full-batch Adam steps (lr 0.001)",
+                      model="relu_model()", steps=steps),
+                    hint=_("the course's ReLU model reaches about 0.95; {hint}", hint=NONLINEARITY_HINT))
 
 
 def test_linear_accuracy_ceiling(student, oracle, exercise, profile, device):
@@ -250,9 +260,10 @@ def test_linear_accuracy_ceiling(student, oracle, exercise, profile, device):
     steps, lr = int(budget["ceiling_steps"]), float(budget["ceiling_lr"])
     accuracy = _trained_accuracy(student, oracle, "linear_model", steps, lr, device)
     if accuracy > ceiling:
-        fail(f"linear_model()'s accuracy on the course's spiral after {steps} full-batch Adam steps (lr {lr:g}) was "
-             f"{accuracy:.3f}, expected at most {ceiling:.3f}: no linear model separates the spiral's arms",
-             hint="linear_model() must have no activation: Linear(d, h) -> Linear(h, c).")
+        fail(_("{model}'s accuracy on the course's spiral after {steps} full-batch Adam steps (lr {lr:g}) was "
+               "{accuracy:.3f}, expected at most {ceiling:.3f}: no linear model separates the spiral's arms",
+               model="linear_model()", steps=steps, lr=lr, accuracy=accuracy, ceiling=float(ceiling)),
+             hint=_("linear_model() must have no activation: Linear(d, h) -> Linear(h, c)."))
 
 
 # --- plotting --------------------------------------------------------------------------------
@@ -261,6 +272,10 @@ REGION_AGREEMENT = 0.9
 """Share of the data points whose drawn region must be the model's predicted class. Points within a
 grid step of a decision boundary can fall on either side; measured on the reference's plots
 (docs/calibration/week1.md): 0.97 and more over 20 seeds."""
+
+
+SCATTER_HINT = _("ax.scatter(X[:, 0], X[:, 1], c=Y) with X and Y moved to the CPU.")
+AXES_HINT = _("return the Axes you drew on.")
 
 
 def _band_of(contour: dict, points: np.ndarray) -> np.ndarray:
@@ -292,43 +307,48 @@ def _check_drawing(drawing: dict, model: nn.Module, X: torch.Tensor, what: str) 
     collections = drawing["collections"]
     contours = [c for c in collections if c["kind"] == "contour" and c["filled"]]
     if not contours:
-        fail(f"{what} drew no filled contours, expected the decision regions drawn with ax.contourf",
-             hint="evaluate the model on a grid over [-1.1, 1.1]^2 and draw its argmax with ax.contourf(..., alpha=0.3).")
+        fail(_("{what} drew no filled contours, expected the decision regions drawn with ax.contourf", what=what),
+             hint=_("evaluate the model on a grid over [-1.1, 1.1]^2 and draw its argmax with "
+                    "ax.contourf(..., alpha=0.3)."))
     scatters = [c for c in collections if c["kind"] == "scatter" and len(c["offsets"]) == n_points]
     if not scatters:
-        fail(f"{what} drew no scatter plot of the {n_points} points, expected one over the regions",
-             hint="ax.scatter(X[:, 0], X[:, 1], c=Y) with X and Y moved to the CPU.")
+        fail(_("{what} drew no scatter plot of the {n} points, expected one over the regions", what=what, n=n_points),
+             hint=SCATTER_HINT)
     region, points = contours[0], scatters[0]
     if not np.allclose(points["offsets"], X.numpy(), atol=1e-6):
-        fail(f"{what} scattered {n_points} points other than X, expected the points of X",
-             hint="ax.scatter(X[:, 0], X[:, 1], c=Y) with X and Y moved to the CPU.")
+        fail(_("{what} scattered {n} points other than X, expected the points of X", what=what, n=n_points),
+             hint=SCATTER_HINT)
     if (region["zorder"], region["index"]) > (points["zorder"], points["index"]):
-        fail(f"{what} drew the decision regions over the points, expected the points on top",
-             hint="draw the contours first, or give the scatter a higher zorder.")
+        fail(_("{what} drew the decision regions over the points, expected the points on top", what=what),
+             hint=_("draw the contours first, or give the scatter a higher zorder."))
     alpha = region["alpha"]
     if alpha is None or alpha >= 1:
-        fail(f"{what} drew opaque decision regions (alpha {alpha}), expected translucent ones",
-             hint="ax.contourf(..., alpha=0.3), as the lab does.")
+        fail(_("{what} drew opaque decision regions (alpha {alpha}), expected translucent ones", what=what,
+               alpha=str(alpha)),
+             hint=_("ax.contourf(..., alpha=0.3), as the lab does."))
     for name, limits in (("x", drawing["xlim"]), ("y", drawing["ylim"])):
         if not (abs(limits[0] + 1.1) < 0.02 and abs(limits[1] - 1.1) < 0.02):
-            fail(f"{what} set {name} limits ({limits[0]:.2f}, {limits[1]:.2f}), expected (-1.10, 1.10)",
+            fail(_("{what} set {axis} limits ({low:.2f}, {high:.2f}), expected (-1.10, 1.10)", what=what, axis=name,
+                   low=float(limits[0]), high=float(limits[1])),
                  hint=f"ax.set_{name}lim(-1.1, 1.1).")
     if drawing["aspect"] not in ("equal", 1.0):
-        fail(f"{what} gave axes with aspect {drawing['aspect']!r}, expected square ones",
+        fail(_("{what} gave axes with aspect {aspect}, expected square ones", what=what,
+               aspect=repr(drawing["aspect"])),
              hint="ax.set_aspect('equal').")
     agreement = _regions_agree(region, model, X)
     if agreement < REGION_AGREEMENT:
-        fail(f"{what} drew regions that match the model's predicted class at {agreement:.0%} of the points, "
-             f"expected at least {REGION_AGREEMENT:.0%}",
-             hint="run the model on a grid of points over [-1.1, 1.1]^2 and draw the argmax of its outputs with "
-                  "ax.contourf(xx, yy, classes), the grid's x and y in the same order as the model's input.")
+        fail(_("{what} drew regions that match the model's predicted class at {agreement:.0%} of the points, "
+               "expected at least {required:.0%}", what=what, agreement=agreement, required=REGION_AGREEMENT),
+             hint=_("run the model on a grid of points over [-1.1, 1.1]^2 and draw the argmax of its outputs with "
+                    "ax.contourf(xx, yy, classes), the grid's x and y in the same order as the model's input."))
 
 
 def _drawing(axes, what: str) -> dict:
     try:
         return axes.describe("axes")
     except StudentRaised:
-        fail(f"{what} gave {axes!r}, expected a matplotlib Axes", hint="return the Axes you drew on.")
+        fail(_("{what} gave a value of type {type}, expected a matplotlib Axes", what=what,
+               type=remote_type_name(axes)), hint=AXES_HINT)
 
 
 def test_plot_decision_boundary(student, worker, oracle, device):
@@ -342,28 +362,35 @@ def test_plot_decision_boundary(student, worker, oracle, device):
     remote = worker.build(model)
     pyplot = worker.module("matplotlib.pyplot")
     try:
-        _, ax = pyplot.subplots()
+        _figure, ax = pyplot.subplots()
         what = "plot_decision_boundary(model, X, Y, ax=ax)"
         returned = student.plot_decision_boundary(remote, X, Y, ax=ax)
         if not ax.same_object(returned):
-            if returned is None or not isinstance(returned, type(ax)) or returned.kind.get("name") != "Axes":
-                expect_type(returned, type(ax), what, hint="return the Axes you drew on.")
-            fail(f"{what} gave a different Axes from the ax it was given, expected it to draw on ax and return it")
+            if returned is None:
+                fail(_("{what} gave None (did you forget a return statement?), expected an Axes", what=what),
+                     hint=AXES_HINT)
+            if not isinstance(returned, type(ax)) or returned.kind.get("name") != "Axes":
+                fail(_("{what} gave a value of type {type}, expected a matplotlib Axes", what=what,
+                       type=remote_type_name(returned)), hint=AXES_HINT)
+            fail(_("{what} gave a different Axes from the ax it was given, expected it to draw on ax and return it",
+                   what=what))
         _check_drawing(_drawing(ax, what), model, X, what)
         what = "plot_decision_boundary(model, X, Y)"
         returned = student.plot_decision_boundary(remote, X, Y)
         if returned is None:
-            fail(f"{what} gave None (did you forget a return statement?), expected an Axes",
-                 hint="with ax=None, make a figure (plt.subplots()) and return its Axes.")
+            fail(_("{what} gave None (did you forget a return statement?), expected an Axes", what=what),
+                 hint=_("with ax=None, make a figure (plt.subplots()) and return its Axes."))
         _check_drawing(_drawing(returned, what), model, X, what)
     finally:
         pyplot.close("all")
     after = state_of(remote)
     for name, value in before.items():
         if after[name].device.type != device.type:
-            fail(f"after plot_decision_boundary(model, X, Y), the model's {name} is on {after[name].device.type}, "
-                 f"expected it left on {device.type}",
-                 hint="move the grid to the model's device (next(model.parameters()).device), not the model.")
+            fail(_("after {call}, the model's {parameter} is on {got}, expected it left on {expected}",
+                   call="plot_decision_boundary(model, X, Y)", parameter=name, got=after[name].device.type,
+                   expected=device.type),
+                 hint=_("move the grid to the model's device (next(model.parameters()).device), not the model."))
         if not torch.equal(after[name].cpu(), value.cpu()):
-            fail(f"plot_decision_boundary(model, X, Y) changed the model's {name}, expected it left as it was",
-                 hint="only evaluate the model, under torch.no_grad().")
+            fail(_("{call} changed the model's {parameter}, expected it left as it was",
+                   call="plot_decision_boundary(model, X, Y)", parameter=name),
+                 hint=_("only evaluate the model, under torch.no_grad()."))

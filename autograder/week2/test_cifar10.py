@@ -29,6 +29,7 @@ from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model, expect_shape,
     expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
+from autograder.i18n import _, n_
 from autograder.models import (accuracy_there, expect_gradients_match_reference, gradients, load_reference_weights,
                                spec_of, state_of)
 from autograder.probe import modules
@@ -125,10 +126,12 @@ def _same_state(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
 # ---------------------------------------------------------------- learning under a budget
 
 
-def describe_budget(budget: dict) -> str:
-    epochs = budget["epochs"]
-    return (f"{epochs} epoch{'s' if epochs != 1 else ''} over {budget['train_images']:,} training images "
-            f"(batch {budget['batch_size']}, Adam lr {budget['lr']}), tested on {budget['test_images']:,} images")
+def describe_budget(budget: dict):
+    """The training and testing ``budget`` in words (a message)."""
+    return n_("{n} epoch over {train} training images (batch {batch}, Adam lr {lr}), tested on {test} images",
+              "{n} epochs over {train} training images (batch {batch}, Adam lr {lr}), tested on {test} images",
+              budget["epochs"], train=f"{budget['train_images']:,}", batch=budget["batch_size"], lr=budget["lr"],
+              test=f"{budget['test_images']:,}")
 
 
 def train_and_test(worker, module, oracle, budget: dict, device, root=None) -> float:
@@ -159,7 +162,7 @@ def train_and_test(worker, module, oracle, budget: dict, device, root=None) -> f
                      device=str(device))
     module.train(model, batches, budget["epochs"], device, budget["lr"])
     if oracle.live:
-        return oracle.mirror("cifar10.net_accuracy", state_of(model), test, device, "your Net")
+        return oracle.mirror("cifar10.net_accuracy", state_of(model), test, device, _("your {name}", name="Net"))
     return accuracy_there(worker, model, test)
 
 
@@ -170,21 +173,22 @@ def test_names(student):
     found = {name: student.get(name) for name in NAMES}
     missing = [name for name, value in found.items() if not (isinstance(value, Remote) and value.kind.get("callable"))]
     if missing:
-        fail(f"cifar10.py does not define {', '.join(missing)}; expected all of {', '.join(NAMES)}",
-             "keep the names and signatures of the released file.")
+        fail(_("{file} does not define {missing}; expected all of {names}", file="cifar10.py",
+               missing=", ".join(missing), names=", ".join(NAMES)),
+             _("keep the names and signatures of the released file."))
 
 
 def test_net_logits(student, device):
     model = _net(student, device)
-    what = "Net() on a (5, 3, 32, 32) batch"
+    what = _("{model} on a {shape} batch", model="Net()", shape="(5, 3, 32, 32)")
     out = expect_tensor(call_student(what, model, torch.randn(5, 3, 32, 32, device=device)), what)
     expect_dtype(out, torch.float32, what)
     expect_shape(out, (5, 10), what)
     sums = out.detach().double().exp().sum(dim=1)
     if torch.allclose(sums, torch.ones_like(sums), atol=1e-4) or torch.allclose(
             out.detach().double().sum(dim=1), torch.ones_like(sums), atol=1e-4):
-        fail(f"{what} gave normalised (log-)probabilities, expected raw logits",
-             "end with fc3 and no softmax: CrossEntropyLoss applies log_softmax itself.")
+        fail(_("{what} gave normalised (log-)probabilities, expected raw logits", what=what),
+             _("end with fc3 and no softmax: CrossEntropyLoss applies log_softmax itself."))
 
 
 def test_net_parameters_match_course(student, worker, oracle, device):
@@ -192,33 +196,35 @@ def test_net_parameters_match_course(student, worker, oracle, device):
     got = modules.parameter_shapes(spec_of(model, "Net()"))
     expected = {key: tuple(shape) for key, shape in oracle.expect("shapes", "cifar10.parameter_shapes").items()}
     if set(got) != set(expected):
-        fail(f"Net() has parameters {sorted(got)}, expected {sorted(expected)}",
-             "use the tutorial's layer names: conv1, pool, conv2, fc1, fc2, fc3.")
+        fail(_("{what} has parameters {got}, expected {expected}", what="Net()", got=str(sorted(got)),
+               expected=str(sorted(expected))),
+             _("use the tutorial's layer names: conv1, pool, conv2, fc1, fc2, fc3."))
     for key, shape in expected.items():
-        expect_equal(got[key], shape, f"the shape of Net()'s {key}")
-    expect_equal(sum(math.prod(shape) for shape in got.values()), NET_PARAMETERS, "the number of parameters of Net()")
+        expect_equal(got[key], shape, _("the shape of {model}'s {key}", model="Net()", key=key))
+    expect_equal(sum(math.prod(shape) for shape in got.values()), NET_PARAMETERS,
+                 _("the number of parameters of {model}", model="Net()"))
     mirror = oracle.mirror("cifar10.net", device)
     if mirror is None:   # a handout: the names and shapes are all it checks here
         return
     x, labels = torch.randn(8, 3, 32, 32, device=device), torch.randint(0, 10, (8,), device=device)
     expect_gradients_match_reference(worker, model, mirror, x, labels, "cross_entropy", "Net()",
-                                     "each parameter must play its part of the tutorial's Net.", unless_it_fails=True)
+                                     _("each parameter must play its part of the tutorial's Net."), unless_it_fails=True)
 
 
 def test_net_matches_reference(student, oracle, device):
     weights = oracle.expect("weights", "cifar10.initial_state", 0, device=device)
     mine = _net(student, device)
-    load_reference_weights(mine, weights, "Net()", "keep the tutorial's layer names and sizes.")
+    load_reference_weights(mine, weights, "Net()", _("keep the tutorial's layer names and sizes."))
     x = oracle.draw("x", lambda: torch.randn(6, 3, 32, 32), device=device)
-    call = "Net() with the reference's weights, on a (6, 3, 32, 32) batch"
+    call = _("{model} with the reference's weights, on a {shape} batch", model="Net()", shape="(6, 3, 32, 32)")
     out = call_student(call, mine, x)
     expected = oracle.expect("logits", "cifar10.logits", weights, x, device=device)
     if isinstance(out, torch.Tensor) and out.shape == expected.shape and out.dtype == expected.dtype:
         shift = (out.detach() - expected).double()
         if shift.abs().max() > 1e-3 and (shift - shift[:, :1]).abs().max() < 1e-4:
-            fail(f"{call} gave the reference's logits minus a constant per row: log_softmax (or a similar "
-                 "normalisation) was applied; expected raw logits",
-                 "return fc3's output as it is: CrossEntropyLoss applies log_softmax itself.")
+            fail(_("{call} gave the reference's logits minus a constant per row: log_softmax (or a similar "
+                   "normalisation) was applied; expected raw logits", call=call),
+                 _("return fc3's output as it is: CrossEntropyLoss applies log_softmax itself."))
     expect_tensor_like(out, expected, call, atol=1e-5, rtol=1e-4)
 
 
@@ -230,7 +236,7 @@ def test_gradients_reach_every_parameter(student, worker, oracle, device):
     mirror = oracle.mirror("cifar10.net", device)
     if mirror is not None:   # a handout checks that the gradients reach, not their values
         expect_gradients_match_reference(worker, model, mirror, x, labels, "cross_entropy", "Net()",
-                                         "is every layer used in forward() as the course's Net uses it?", got=got)
+                                         _("is every layer used in forward() as the course's Net uses it?"), got=got)
 
 
 def test_train_transform_follows_course(student, worker, oracle):
@@ -238,13 +244,13 @@ def test_train_transform_follows_course(student, worker, oracle):
     transform = call_student("train_transform()", student.train_transform)
     out = call_student("train_transform()(image)", transform, _image_there(worker, pixels.numpy()))
     expect_tensor_like(out, oracle.expect("transformed", "cifar10.train_transformed", pixels),
-                       "train_transform() applied to a 32x32 RGB PIL image",
-                       atol=1e-6, hint="ToTensor() then Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).")
+                       _("{call} applied to a 32x32 RGB PIL image", call="train_transform()"),
+                       atol=1e-6, hint=_("ToTensor() then Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))."))
 
 
 def _described(transform, what: str) -> dict:
     if not isinstance(transform, Remote):
-        fail(f"{what} gave {transform!r}, expected a transform (transforms.Compose([...]))")
+        fail(_("{call} gave {got}, expected a transform (transforms.Compose([...]))", call=what, got=repr(transform)))
     return transform.describe("transform")
 
 
@@ -258,7 +264,7 @@ def _implied_normalization(out: torch.Tensor, pixels: np.ndarray) -> tuple[tuple
         x = torch.as_tensor(pixels[..., c], dtype=torch.float64).flatten() / 255
         y = out[c].double().flatten()
         design = torch.stack([x, torch.ones_like(x)], dim=1)
-        (scale, shift), *_ = torch.linalg.lstsq(design, y.unsqueeze(1)).solution.flatten(), None
+        (scale, shift), *_rest = torch.linalg.lstsq(design, y.unsqueeze(1)).solution.flatten(), None
         if scale.abs() < 1e-9 or not torch.allclose(design @ torch.stack([scale, shift]), y, atol=1e-4):
             return None
         means.append(round(float(-shift / scale), 6))
@@ -286,27 +292,29 @@ def test_test_normalisation_matches_training(student, worker):
     implied_train, implied_test = _implied_normalization(train_out, pixels), _implied_normalization(out, pixels)
     train_constants = implied_train or (_constants(train_n[-1]) if train_n else None)
     test_constants = implied_test or (_constants(test_n[-1]) if test_n else None)
-    hint = "normalise test images with the same Normalize(mean, std) as training images."
+    hint = _("normalise test images with the same Normalize(mean, std) as training images.")
     identity = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
     if train_constants and not _same(train_constants, identity) and (test_constants is None
                                                                      or _same(test_constants, identity)):
-        fail("test_transform() has no Normalize, but train_transform() normalises with mean "
-             f"{train_constants[0]}, std {train_constants[1]}: the model would see test images "
-             "on a different scale than it was trained on", hint)
+        fail(_("test_transform() has no Normalize, but train_transform() normalises with mean "
+               "{mean}, std {std}: the model would see test images "
+               "on a different scale than it was trained on", mean=str(train_constants[0]),
+               std=str(train_constants[1])), hint)
     if train_constants and test_constants and not _same(train_constants, test_constants):
         (train_mean, train_std), (test_mean, test_std) = train_constants, test_constants
-        fail(f"test_transform() normalises with mean {test_mean}, std {test_std}, but train_transform() with "
-             f"mean {train_mean}, std {train_std}: the model would see test images on a different scale than "
-             "it was trained on", hint)
+        fail(_("test_transform() normalises with mean {test_mean}, std {test_std}, but train_transform() with "
+               "mean {train_mean}, std {train_std}: the model would see test images on a different scale than "
+               "it was trained on", test_mean=str(test_mean), test_std=str(test_std), train_mean=str(train_mean),
+               train_std=str(train_std)), hint)
     if not torch.equal(out, call_student("test_transform()(image)", test_t, image)):
-        fail("test_transform() gave different results for the same image, expected a deterministic transform",
-             "keep random augmentation out of the test transform.")
+        fail(_("test_transform() gave different results for the same image, expected a deterministic transform"),
+             _("keep random augmentation out of the test transform."))
     if train_constants is None:
         train_out = expect_tensor(train_out, "train_transform()(image)")
         if train_out.shape == out.shape and not torch.allclose(train_out, out, atol=1e-6):
-            fail(f"test_transform() and train_transform() turn the same image into different values "
-                 f"(means {out.mean().item():.4g} and {train_out.mean().item():.4g}), expected the same scaling",
-                 hint)
+            fail(_("test_transform() and train_transform() turn the same image into different values "
+                   "(means {test} and {train}), expected the same scaling", test=f"{out.mean().item():.4g}",
+                   train=f"{train_out.mean().item():.4g}"), hint)
 
 
 def test_train_matches_reference(student, worker, oracle, device):
@@ -322,30 +330,33 @@ def test_train_matches_reference(student, worker, oracle, device):
         result = result.tolist()
     result = expect_type(result, (list, tuple), call)
     if len(result) != epochs:
-        fail(f"{call} returned {len(result)} losses, expected {epochs}, one mean loss per epoch")
+        fail(_("{call} returned {got} losses, expected {expected}, one mean loss per epoch", call=call,
+               got=len(result), expected=epochs))
     losses = [_as_float(value, f"{call}[{i}]") for i, value in enumerate(result)]
     trained = state_of(there)
     expected = oracle.expect("outcomes", "cifar10.train_outcomes", initial, images, labels, 32, epochs, lr,
                              device=device)
     if not _same_state(trained, expected["state"]):
         if _same_state(trained, initial.state_dict()):
-            fail(f"{call} left the model's parameters unchanged, expected an Adam step per batch")
+            fail(_("{call} left the model's parameters unchanged, expected an Adam step per batch", call=call))
         if _same_state(trained, expected["nll_loss"]):
-            fail(f"{call} trained with nll_loss on Net's logits: nll_loss expects log-probabilities, so it "
-                 "just pushes the right class's raw score up without bound",
-                 "use nn.CrossEntropyLoss() (it applies log_softmax to the logits itself).")
+            fail(_("{call} trained with nll_loss on Net's logits: nll_loss expects log-probabilities, so it "
+                   "just pushes the right class's raw score up without bound", call=call),
+                 _("use nn.CrossEntropyLoss() (it applies log_softmax to the logits itself)."))
         if _same_state(trained, expected["no_zero_grad"]):
-            fail(f"{call} let gradients accumulate from batch to batch: the parameters match a loop without "
-                 "optimizer.zero_grad()", "call optimizer.zero_grad() before loss.backward() in every iteration.")
+            fail(_("{call} let gradients accumulate from batch to batch: the parameters match a loop "
+                   "without optimizer.zero_grad()", call=call),
+                 _("call optimizer.zero_grad() before loss.backward() in every iteration."))
         if _same_state(trained, expected["default_lr"]):
-            fail(f"{call} trained with lr 0.001, expected the lr argument ({lr})",
-                 "pass lr to torch.optim.Adam(model.parameters(), lr=lr).")
-        fail(f"{call} left the model's parameters different from those after a correct run "
-             "(Adam(lr); for every batch: zero_grad, CrossEntropyLoss on the logits, backward, step)")
+            fail(_("{call} trained with lr 0.001, expected the lr argument ({lr})", call=call, lr=lr),
+                 _("pass lr to torch.optim.Adam(model.parameters(), lr=lr)."))
+        fail(_("{call} left the model's parameters different from those after a correct run "
+               "(Adam(lr); for every batch: zero_grad, CrossEntropyLoss on the logits, backward, step)", call=call))
     for i, (got, want) in enumerate(zip(losses, expected["losses"])):
         if not abs(got - want) <= 1e-5 * max(1.0, abs(want)):
-            fail(f"{call} returned {got:.6g} for epoch {i + 1}, expected {want:.6g}, the mean of that epoch's "
-                 "batch losses", "collect loss.item() for every batch and return one mean per epoch.")
+            fail(_("{call} returned {got} for epoch {epoch}, expected {expected}, the mean of that epoch's "
+                   "batch losses", call=call, got=f"{got:.6g}", epoch=i + 1, expected=f"{want:.6g}"),
+                 _("collect loss.item() for every batch and return one mean per epoch."))
 
 
 def test_evaluate_accuracy(student, worker, oracle, device):
@@ -357,11 +368,12 @@ def test_evaluate_accuracy(student, worker, oracle, device):
                                       _batches_there(worker, images, labels, 64, device), device), call)
     expected = oracle.expect("accuracy", "cifar10.accuracy", model, images, labels, 64)
     if abs(accuracy - 100 * expected) < 1e-6 and expected > 0:
-        fail(f"{call} gave {accuracy:.4g}, a percentage; expected a fraction in [0, 1]: {expected:.4g}")
+        fail(_("{call} gave {got}, a percentage; expected a fraction in [0, 1]: {expected}", call=call,
+               got=f"{accuracy:.4g}", expected=f"{expected:.4g}"))
     if not abs(accuracy - expected) < 1e-9:
-        fail(f"{call} gave {accuracy:.6g}, expected {expected:.6g} (correct predictions / images; "
-             "the last batch has 22 images)",
-             "count output.argmax(dim=1) == labels over every batch and divide by the number of images.")
+        fail(_("{call} gave {got}, expected {expected} (correct predictions / images; "
+               "the last batch has 22 images)", call=call, got=f"{accuracy:.6g}", expected=f"{expected:.6g}"),
+             _("count output.argmax(dim=1) == labels over every batch and divide by the number of images."))
 
 
 def _instrument(worker, kind: str, device, **kwargs) -> tuple[Remote, nn.Linear]:
@@ -375,9 +387,9 @@ def _instrument(worker, kind: str, device, **kwargs) -> tuple[Remote, nn.Linear]
 
 def _own_predictions(linear: nn.Linear, n: int, seed: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     """Random images labelled with what ``linear`` predicts for them: a correct test loop scores exactly 1.0."""
-    images, _ = _random_data(n, seed)
+    images, _labels = _random_data(n, seed)
     with torch.no_grad():
-        (x, _), = TensorBatches(images, torch.zeros(n, dtype=torch.int64), n, CIFAR10_MEAN, CIFAR10_STD, device=device)
+        (x, _zeros), = TensorBatches(images, torch.zeros(n, dtype=torch.int64), n, CIFAR10_MEAN, CIFAR10_STD, device=device)
         labels = linear(x.flatten(1)).argmax(dim=1).cpu()
     return images, labels
 
@@ -390,11 +402,12 @@ def test_evaluate_eval_mode_without_gradients(student, worker, device):
                                       _batches_there(worker, *_own_predictions(linear, 64, 5, device), 32, device),
                                       device), call)
     if not recorder.seen:
-        fail(f"{call} never ran the model, expected one forward pass per batch")
+        fail(_("{call} never ran the model, expected one forward pass per batch", call=call))
     if accuracy != 1.0:
-        fail(f"{call} ran the model in training mode: dropout stays active and batch norm keeps updating its "
-             f"statistics (accuracy {accuracy:.4g} on images it classifies perfectly in eval mode)",
-             "call model.eval() before the test loop.")
+        fail(_("{call} ran the model in training mode: dropout stays active and batch norm keeps updating its "
+               "statistics (accuracy {accuracy} on images it classifies perfectly in eval mode)", call=call,
+               accuracy=f"{accuracy:.4g}"),
+             _("call model.eval() before the test loop."))
     shift = torch.zeros(10, device=device)
     shift[0] = 50.0  # while autograd records, every image is "class 0"
     marker, linear = _instrument(worker, "GradModeMarker", device, shift=shift)
@@ -402,8 +415,8 @@ def test_evaluate_eval_mode_without_gradients(student, worker, device):
                                       _batches_there(worker, *_own_predictions(linear, 64, 6, device), 32, device),
                                       device), call)
     if accuracy != 1.0:
-        fail(f"{call} ran the model with gradient tracking on: every batch builds an autograd graph that is never "
-             "used", "put the test loop inside `with torch.no_grad():`.")
+        fail(_("{call} ran the model with gradient tracking on: every batch builds an autograd graph that is never "
+               "used", call=call), _("put the test loop inside `with torch.no_grad():`."))
 
 
 def _bias_free_state(seed: int) -> dict[str, torch.Tensor]:
@@ -423,15 +436,17 @@ def test_per_class_accuracy(student, worker, oracle, device):
                           _batches_there(worker, images, labels, 64, device), device)
     result = expect_type(result, dict, call)
     if list(result) != list(CIFAR10_CLASSES):
-        fail(f"{call} gave keys {list(result)}, expected CIFAR-10's class names in label order: "
-             f"{list(CIFAR10_CLASSES)}", "use CIFAR10_CLASSES from autograder.data for the keys.")
+        fail(_("{call} gave keys {got}, expected CIFAR-10's class names in label order: {expected}", call=call,
+               got=str(list(result)), expected=str(list(CIFAR10_CLASSES))),
+             _("use CIFAR10_CLASSES from autograder.data for the keys."))
     expected = oracle.expect("accuracies", "cifar10.per_class", model, images, labels, 64)
     for name in CIFAR10_CLASSES:
         got = _as_float(result[name], f"{call}[{name!r}]")
         if not abs(got - expected[name]) < 1e-6:
-            note = " ('truck' has no images in this loader)" if name == CIFAR10_CLASSES[-1] else ""
-            fail(f"{call}[{name!r}] was {got:.6g}, expected {expected[name]:.6g}{note}",
-                 "for each class: correct predictions among that class's images / that class's images.")
+            values = {"call": f"{call}[{name!r}]", "got": f"{got:.6g}", "expected": f"{expected[name]:.6g}"}
+            fail(_("{call} was {got}, expected {expected} ('truck' has no images in this loader)", **values)
+                 if name == CIFAR10_CLASSES[-1] else _("{call} was {got}, expected {expected}", **values),
+                 _("for each class: correct predictions among that class's images / that class's images."))
 
 
 def test_net_accuracy(student, worker, oracle, exercise, profile, device, data_root):
@@ -439,6 +454,7 @@ def test_net_accuracy(student, worker, oracle, exercise, profile, device, data_r
     budget = exercise.budget(profile)
     threshold = exercise.threshold("net_accuracy", profile)
     with training_precision(device, profile):
-        accuracy = call_student("training your Net", train_and_test, worker, student, oracle, budget, device,
-                                data_root)
-    expect_at_least(accuracy, threshold, f"the test accuracy of your Net after {describe_budget(budget)},")
+        accuracy = call_student(_("training your {name}", name="Net"), train_and_test, worker, student, oracle,
+                                budget, device, data_root)
+    expect_at_least(accuracy, threshold, _("the test accuracy of your {model} after {budget},", model="Net",
+                                           budget=describe_budget(budget)))

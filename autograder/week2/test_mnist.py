@@ -29,6 +29,7 @@ from autograder.expect import (
     call_student, expect_at_least, expect_dtype, expect_equal, expect_gradients_reach, expect_model,
     expect_shape, expect_tensor, expect_tensor_like, expect_type, expect_written, fail,
 )
+from autograder.i18n import _
 from autograder.learning import measure_accuracy
 from autograder.models import (
     accuracy_there, expect_gradients_match_reference, gradients, load_reference_weights, load_strictly, spec_of,
@@ -61,8 +62,8 @@ def _build(student, name: str, args: tuple, device) -> Remote:
 
 
 def _load_reference_weights(model: Remote, state: dict[str, torch.Tensor], what: str) -> None:
-    load_reference_weights(model, state, what, "keep the course's layer names and sizes, so that the course's "
-                                               "state_dict loads into your model.")
+    load_reference_weights(model, state, what, _("keep the course's layer names and sizes, so that the course's "
+                                                 "state_dict loads into your model."))
 
 
 def _expect_log_probabilities(out, n: int, classes: int, what: str) -> None:
@@ -72,12 +73,12 @@ def _expect_log_probabilities(out, n: int, classes: int, what: str) -> None:
     sums = out.detach().double().exp().sum(dim=1)
     if torch.allclose(out.detach().double().sum(dim=1), torch.ones(n, dtype=torch.float64), atol=1e-4) \
             and (out >= 0).all():
-        fail(f"{what} gave probabilities (each row sums to 1), expected log-probabilities",
-             "end with LogSoftmax(dim=1) / F.log_softmax(x, dim=1): nll_loss expects log-probabilities.")
+        fail(_("{what} gave probabilities (each row sums to 1), expected log-probabilities", what=what),
+             _("end with LogSoftmax(dim=1) / F.log_softmax(x, dim=1): nll_loss expects log-probabilities."))
     if not torch.allclose(sums, torch.ones(n, dtype=torch.float64), atol=1e-4):
-        fail(f"{what} gave rows whose exp() sums to {sums[0].item():.4g}, expected log-probabilities "
-             "(exp() of each row sums to 1)",
-             "end with LogSoftmax(dim=1) / F.log_softmax(x, dim=1) over the class dimension.")
+        fail(_("{what} gave rows whose exp() sums to {total}, expected log-probabilities "
+               "(exp() of each row sums to 1)", what=what, total=f"{sums[0].item():.4g}"),
+             _("end with LogSoftmax(dim=1) / F.log_softmax(x, dim=1) over the class dimension."))
 
 
 def _as_float(value, what: str) -> float:
@@ -154,11 +155,15 @@ def budget_perm(budget: dict) -> torch.Tensor:
     return torch.randperm(PIXELS, generator=torch.Generator().manual_seed(budget["seed"] + 1))
 
 
-def describe_budget(budget: dict) -> str:
-    epochs = budget["epochs"]
-    passes = "one pass" if epochs == 1 else f"{epochs} passes"
-    return (f"{passes} over {budget['train_images']:,} training images (batch {budget['batch_size']}, "
-            f"SGD lr {budget['lr']} momentum {budget['momentum']}), tested on {budget['test_images']:,} images")
+def describe_budget(budget: dict):
+    """The training and testing ``budget`` in words (a message)."""
+    values = {"train": f"{budget['train_images']:,}", "batch": budget["batch_size"], "lr": budget["lr"],
+              "momentum": budget["momentum"], "test": f"{budget['test_images']:,}"}
+    if budget["epochs"] == 1:
+        return _("one pass over {train} training images (batch {batch}, SGD lr {lr} momentum {momentum}), "
+                 "tested on {test} images", **values)
+    return _("{epochs} passes over {train} training images (batch {batch}, SGD lr {lr} momentum {momentum}), "
+             "tested on {test} images", epochs=budget["epochs"], **values)
 
 
 def _permuted_by(module, batches, perm: torch.Tensor | None):
@@ -182,9 +187,10 @@ def train_and_test(worker, module, mirror, kind: str, permuted: bool, budget: di
     """
     available = mnist_tensors(True, root)[0].shape[0]
     if available < budget.get("require_train_images", 0):
-        fail(f"this profile trains on the full MNIST training set ({budget['require_train_images']:,} images), "
-             f"but the data root holds {available:,}; its thresholds hold only for the full set",
-             "run with --profile quick, or point --data-root at a complete copy of MNIST.")
+        fail(_("this profile trains on the full MNIST training set ({needed} images), but the data root holds "
+               "{available}; its thresholds hold only for the full set",
+               needed=f"{budget['require_train_images']:,}", available=f"{available:,}"),
+             _("run with --profile quick, or point --data-root at a complete copy of MNIST."))
     seed = budget["seed"]
     train_x, train_y = _split(True, budget["train_images"], budget.get("train_pool", 0), seed, root)
     test_x, test_y = _split(False, budget["test_images"], 0, seed, root)
@@ -197,7 +203,7 @@ def train_and_test(worker, module, mirror, kind: str, permuted: bool, budget: di
         optimizer = torch.optim.SGD(model.parameters(), lr=budget["lr"], momentum=budget["momentum"])
         batches = TensorBatches(train_x, train_y, budget["batch_size"], MNIST_MEAN, MNIST_STD,
                                 shuffle=True, seed=seed, device=device)
-        for _ in range(budget["epochs"]):
+        for _epoch in range(budget["epochs"]):
             module.train_epoch(model, batches, optimizer, device, perm)
         return measure_accuracy(model, _permuted_by(module, test, perm))
     torch_there = worker.module("torch")
@@ -205,11 +211,11 @@ def train_and_test(worker, module, mirror, kind: str, permuted: bool, budget: di
     model = _build(module, name, args, device)
     optimizer = torch_there.optim.SGD(model.parameters(), lr=budget["lr"], momentum=budget["momentum"])
     batches = _batches_there(worker, train_x, train_y, budget["batch_size"], device, shuffle=True, seed=seed)
-    for _ in range(budget["epochs"]):
+    for _epoch in range(budget["epochs"]):
         module.train_epoch(model, batches, optimizer, device, perm)
     if mirror is None:
         return accuracy_there(worker, model, _permuted_by(module, test, perm))
-    return measure_accuracy(load_strictly(mirror.to(device), state_of(model), f"your {name}"), test)
+    return measure_accuracy(load_strictly(mirror.to(device), state_of(model), _("your {name}", name=name)), test)
 
 
 _ACCURACIES: dict[tuple, float] = {}
@@ -222,7 +228,8 @@ def _accuracy(student, worker, oracle, kind: str, permuted: bool, exercise, prof
     budget = exercise.budget(profile)
     key = (str(student.path), kind, permuted, profile, str(device), str(root), oracle.live)
     if key not in _ACCURACIES:
-        what = f"training your {name}" + (" on permuted pixels" if permuted else "")
+        what = (_("training your {name} on permuted pixels", name=name) if permuted
+                else _("training your {name}", name=name))
         mirror = oracle.mirror("mnist.course_model", name, args, budget_perm(budget) if permuted else None)
         with training_precision(torch.device(device), profile):
             _ACCURACIES[key] = call_student(what, train_and_test, worker, student, mirror, kind, permuted, budget,
@@ -237,22 +244,23 @@ def test_names(student):
     found = {name: student.get(name) for name in NAMES}
     missing = [name for name, value in found.items() if not (isinstance(value, Remote) and value.kind.get("callable"))]
     if missing:
-        fail(f"mnist.py does not define {', '.join(missing)}; expected all of {', '.join(NAMES)}",
-             "keep the names and signatures of the released file.")
+        fail(_("{file} does not define {missing}; expected all of {names}", file="mnist.py",
+               missing=", ".join(missing), names=", ".join(NAMES)),
+             _("keep the names and signatures of the released file."))
 
 
 def test_fc2layer_log_probabilities(student, device):
     for args, shape in ((COURSE_FC, (5, 1, 28, 28)), ((100, 7, 3), (4, 1, 10, 10))):
         model = _build(student, "FC2Layer", args, device)
-        what = f"{_signature('FC2Layer', args)} on a {shape} batch"
+        what = _("{model} on a {shape} batch", model=_signature("FC2Layer", args), shape=str(shape))
         out = call_student(what, model, torch.randn(shape, device=device),
-                           hint="flatten each image to input_size values: x.view(x.shape[0], -1).")
+                           hint=_("flatten each image to input_size values: x.view(x.shape[0], -1)."))
         _expect_log_probabilities(out, shape[0], args[2], what)
 
 
 def test_cnn_log_probabilities(student, device):
     model = _build(student, "CNN", COURSE_CNN, device)
-    what = f"{_signature('CNN', COURSE_CNN)} on a (5, 1, 28, 28) batch"
+    what = _("{model} on a {shape} batch", model=_signature("CNN", COURSE_CNN), shape="(5, 1, 28, 28)")
     out = call_student(what, model, torch.randn(5, 1, 28, 28, device=device))
     _expect_log_probabilities(out, 5, 10, what)
 
@@ -263,18 +271,23 @@ def _course_spec(oracle, name: str, args: tuple) -> dict:
 
 
 def test_count_parameters(student, worker, oracle):
+    def a(model: str):
+        return _("count_parameters(a {model})", model=model)
+
+    def reference(model: str):
+        return _("count_parameters(the reference {model})", model=model)
+
     cases = [
-        (nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 2)), 58, "a Sequential(Linear(5, 7), ReLU(), Linear(7, 2))"),
-        (nn.Conv2d(3, 4, 3), 112, "a Conv2d(3, 4, 3)"),
+        (nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 2)), 58, a("Sequential(Linear(5, 7), ReLU(), Linear(7, 2))")),
+        (nn.Conv2d(3, 4, 3), 112, a("Conv2d(3, 4, 3)")),
         (modules.build(_course_spec(oracle, "FC2Layer", COURSE_FC), skeleton=True), 6442,
-         "the reference FC2Layer(784, 8, 10)"),
-        (modules.build(_course_spec(oracle, "CNN", COURSE_CNN), skeleton=True), 6422, "the reference CNN(784, 6, 10)"),
+         reference("FC2Layer(784, 8, 10)")),
+        (modules.build(_course_spec(oracle, "CNN", COURSE_CNN), skeleton=True), 6422, reference("CNN(784, 6, 10)")),
     ]
-    for model, expected, label in cases:
+    for model, expected, call in cases:
         there = worker.build(model, skeleton=True)   # the same parameters, in modules of their own
-        got = call_student(f"count_parameters({label})", student.count_parameters, there)
-        expect_equal(got, expected, f"count_parameters({label})",
-                     hint="add up p.numel() over model.parameters(): weights and biases alike.")
+        got = call_student(call, student.count_parameters, there)
+        expect_equal(got, expected, call, hint=_("add up p.numel() over model.parameters(): weights and biases alike."))
 
 
 def _expect_gradients_as_course(worker, oracle, model: Remote, name: str, args: tuple, x, labels, what: str, hint: str,
@@ -293,17 +306,18 @@ def test_parameters_match_course(student, worker, oracle, device):
         expected = modules.parameter_shapes(_course_spec(oracle, name, args))
         got = modules.parameter_shapes(spec_of(model, what))
         if set(got) != set(expected):
-            fail(f"{what} has parameters {sorted(got)}, expected {sorted(expected)}",
-                 "use the course's layer names: " + ("self.network = nn.Sequential(...)" if name == "FC2Layer"
-                                                      else "conv1, conv2, fc1, fc2") + ".")
+            fail(_("{what} has parameters {got}, expected {expected}", what=what, got=str(sorted(got)),
+                   expected=str(sorted(expected))),
+                 _("use the course's layer names: {names}.",
+                   names="self.network = nn.Sequential(...)" if name == "FC2Layer" else "conv1, conv2, fc1, fc2"))
         for key, shape in expected.items():
-            expect_equal(got[key], shape, f"the shape of {what}'s {key}")
+            expect_equal(got[key], shape, _("the shape of {model}'s {key}", model=what, key=key))
         expect_equal(sum(math.prod(shape) for shape in got.values()), COURSE_COUNTS[name],
-                     f"the number of parameters of {what}")
+                     _("the number of parameters of {model}", model=what))
         # the parameters the worker describes, held to what the model computes with them
         x, labels = torch.randn(8, 1, 28, 28, device=device), torch.randint(0, 10, (8,), device=device)
         _expect_gradients_as_course(worker, oracle, model, name, args, x, labels, what,
-                                    "each parameter must play its part of the course's model.", unless_it_fails=True)
+                                    _("each parameter must play its part of the course's model."), unless_it_fails=True)
 
 
 def _expect_matches_reference(student, oracle, name, args, side, device):
@@ -312,10 +326,10 @@ def _expect_matches_reference(student, oracle, name, args, side, device):
     reference = oracle.expect(f"reference/{side}", "mnist.outputs", name, args, x, on=str(device), device=device)
     mine = _build(student, name, args, device)
     _load_reference_weights(mine, reference["state"], what)
-    call = f"{what} with the reference's weights, on a (6, 1, {side}, {side}) batch"
+    call = _("{model} with the reference's weights, on a {shape} batch", model=what, shape=f"(6, 1, {side}, {side})")
     out = call_student(call, mine, x.to(device),
-                       hint="compute the flattened size from input_size and n_feature (or use x.flatten(1)); "
-                            "6*4*4 = 96 holds only for 28x28 images with 6 features." if name == "CNN" else None)
+                       hint=_("compute the flattened size from input_size and n_feature (or use x.flatten(1)); "
+                              "6*4*4 = 96 holds only for 28x28 images with 6 features.") if name == "CNN" else None)
     expect_tensor_like(out, reference["output"], call, atol=1e-5, rtol=1e-4)
 
 
@@ -341,8 +355,8 @@ def test_gradients_reach_every_parameter(student, worker, oracle, device):
         got = gradients(worker, model, x, labels, "nll_loss", what)
         expect_gradients_reach(got, what)
         _expect_gradients_as_course(worker, oracle, model, name, args, x, labels, what,
-                                    "is every layer used in forward() as the course's model uses it, with nothing "
-                                    "detached?", got=got)
+                                    _("is every layer used in forward() as the course's model uses it, with nothing "
+                                      "detached?"), got=got)
 
 
 def test_permute_pixels(student, worker, oracle):
@@ -352,16 +366,17 @@ def test_permute_pixels(student, worker, oracle):
     inverted = oracle.expect("permuted/inverse", "mnist.permute_pixels", images, _inverse(perm))
     clone = worker.module("torch").Tensor.clone
     images_there = clone.keep(images)   # kept in the worker, to see afterwards whether it was changed
-    out = call_student("permute_pixels(images, perm)", student.permute_pixels, images_there, perm)
-    out = expect_tensor(out, "permute_pixels(images, perm)")
+    call = "permute_pixels(images, perm)"
+    out = call_student(call, student.permute_pixels, images_there, perm)
+    out = expect_tensor(out, call)
     if out.shape == expected.shape and torch.equal(out, inverted):
-        fail("permute_pixels(images, perm) applied the inverse permutation: pixel j went to position perm[j]",
-             "expected out.view(N, -1)[:, j] == images.view(N, -1)[:, perm[j]]: index with perm, "
-             "images.view(N, -1)[:, perm].")
-    expect_tensor_like(out, expected, "permute_pixels(images, perm)", atol=0, rtol=0,
-                       hint="index the flattened pixels with perm: images.view(N, -1)[:, perm], then reshape.")
+        fail(_("{call} applied the inverse permutation: pixel j went to position perm[j]", call=call),
+             _("expected out.view(N, -1)[:, j] == images.view(N, -1)[:, perm[j]]: index with perm, "
+               "images.view(N, -1)[:, perm]."))
+    expect_tensor_like(out, expected, call, atol=0, rtol=0,
+                       hint=_("index the flattened pixels with perm: images.view(N, -1)[:, perm], then reshape."))
     if not torch.equal(clone(images_there), images):
-        fail("permute_pixels(images, perm) changed the images it was given, expected it to leave them alone")
+        fail(_("{call} changed the images it was given, expected it to leave them alone", call=call))
 
 
 def _expect_saw(seen: list, call: str, batches, expected_batches, permuted: bool) -> None:
@@ -370,23 +385,28 @@ def _expect_saw(seen: list, call: str, batches, expected_batches, permuted: bool
     originals = [images.cpu() for images, _ in batches]
     expected = [images.cpu() for images, _ in expected_batches]
     if len(seen) != len(expected):
-        fail(f"{call} ran the model on {len(seen)} batches, expected {len(expected)} "
-             "(one forward pass per batch of the loader)")
+        fail(_("{call} ran the model on {got} batches, expected {expected} "
+               "(one forward pass per batch of the loader)", call=call, got=len(seen), expected=len(expected)))
     for i, (got, want, original) in enumerate(zip(seen, expected, originals), start=1):
         if got.shape != want.shape:
-            fail(f"{call} gave the model a batch of shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+            fail(_("{call} gave the model a batch of shape {got}, expected {expected}", call=call,
+                   got=str(tuple(got.shape)), expected=str(tuple(want.shape))))
         if torch.equal(got, want):
             continue
         if not permuted:
-            fail(f"{call} with perm=None changed batch {i} before the model saw it, expected the images unchanged")
+            fail(_("{call} with perm=None changed batch {i} before the model saw it, expected the images unchanged",
+                   call=call, i=i))
         if torch.equal(got, original):
-            fail(f"{call}: batch {i} reached the model without its pixels permuted, expected permute_pixels(images, perm)")
+            fail(_("{call}: batch {i} reached the model without its pixels permuted, "
+                   "expected permute_pixels(images, perm)", call=call, i=i))
         same_pixels = torch.equal(got.flatten(1).sort(dim=1).values, want.flatten(1).sort(dim=1).values)
         if same_pixels:
-            fail(f"{call}: batch {i} reached the model with its pixels in an order other than perm"
-                 + (f" (batches 1 to {i - 1} were right)" if i > 1 else ""),
-                 "apply the same `perm` argument to every batch; do not draw a new permutation inside the loop.")
-        fail(f"{call}: batch {i} reached the model as different images than permute_pixels(images, perm)")
+            fail(_("{call}: batch {i} reached the model with its pixels in an order other than perm "
+                   "(batches 1 to {last} were right)", call=call, i=i, last=i - 1) if i > 1 else
+                 _("{call}: batch {i} reached the model with its pixels in an order other than perm", call=call, i=i),
+                 _("apply the same `perm` argument to every batch; do not draw a new permutation inside the loop."))
+        fail(_("{call}: batch {i} reached the model as different images than permute_pixels(images, perm)",
+               call=call, i=i))
 
 
 def _expect_permutes_every_batch(oracle, run, seed: int, device) -> None:
@@ -447,24 +467,26 @@ def test_train_epoch_matches_reference(student, worker, oracle, device):
 
     if not same(state, expected["state"]):
         if same(state, {k: v.to(device) for k, v in initial.items()}):
-            fail(f"{call} left the model's parameters unchanged, expected one SGD step per batch",
-                 "call loss.backward() and then optimizer.step() for every batch.")
+            fail(_("{call} left the model's parameters unchanged, expected one SGD step per batch", call=call),
+                 _("call loss.backward() and then optimizer.step() for every batch."))
         if same(state, accumulated["state"]):
-            fail(f"{call} let gradients accumulate from batch to batch: the parameters match a loop "
-                 "without optimizer.zero_grad()",
-                 "call optimizer.zero_grad() before loss.backward() in every iteration.")
-        fail(f"{call} left the model's parameters different from those after a correct epoch "
-             "(for every batch: zero_grad, nll_loss on the model's output, backward, step)")
+            fail(_("{call} let gradients accumulate from batch to batch: the parameters match a loop "
+                   "without optimizer.zero_grad()", call=call),
+                 _("call optimizer.zero_grad() before loss.backward() in every iteration."))
+        fail(_("{call} left the model's parameters different from those after a correct epoch "
+               "(for every batch: zero_grad, nll_loss on the model's output, backward, step)", call=call))
     expected_loss = expected["loss"]
     if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
-        fail(f"{call} returned {loss:.6g}, expected {expected_loss:.6g}, the mean of the batch losses",
-             "collect loss.item() for every batch and return their mean.")
+        fail(_("{call} returned {got}, expected {expected}, the mean of the batch losses", call=call,
+               got=f"{loss:.6g}", expected=f"{expected_loss:.6g}"),
+             _("collect loss.item() for every batch and return their mean."))
 
 
 def _evaluate_result(result, call: str) -> tuple[float, float]:
     result = expect_type(result, tuple, call)
     if len(result) != 2:
-        fail(f"{call} gave a tuple of {len(result)} values, expected (mean loss per sample, accuracy)")
+        fail(_("{call} gave a tuple of {count} values, expected (mean loss per sample, accuracy)", call=call,
+               count=len(result)))
     return _as_float(result[0], f"{call}[0]"), _as_float(result[1], f"{call}[1]")
 
 
@@ -488,18 +510,22 @@ def test_evaluate_loss_and_accuracy(student, worker, oracle, device):
     expected = oracle.expect("expected", "mnist.evaluate", spec, state, images, labels, 64, on=str(device))
     expected_loss, expected_accuracy, mean_of_means = expected["loss"], expected["accuracy"], expected["mean_of_batch_means"]
     if abs(accuracy - 100 * expected_accuracy) < 1e-6 and expected_accuracy > 0:
-        fail(f"{call} gave accuracy {accuracy:.4g}, a percentage; expected a fraction in [0, 1]: {expected_accuracy:.4g}")
+        fail(_("{call} gave accuracy {got}, a percentage; expected a fraction in [0, 1]: {expected}", call=call,
+               got=f"{accuracy:.4g}", expected=f"{expected_accuracy:.4g}"))
     if not abs(accuracy - expected_accuracy) < 1e-9:
-        fail(f"{call} gave accuracy {accuracy:.6g}, expected {expected_accuracy:.6g} "
-             "(correct predictions / images; the last batch has 22 images)",
-             "count output.argmax(dim=1) == labels over every batch and divide by the number of images.")
+        fail(_("{call} gave accuracy {got}, expected {expected} "
+               "(correct predictions / images; the last batch has 22 images)", call=call, got=f"{accuracy:.6g}",
+               expected=f"{expected_accuracy:.6g}"),
+             _("count output.argmax(dim=1) == labels over every batch and divide by the number of images."))
     if abs(loss - mean_of_means) < 1e-6 * max(1.0, abs(mean_of_means)) and abs(mean_of_means - expected_loss) > 1e-4:
-        fail(f"{call} gave mean loss {loss:.6g}, the mean of the batch means; expected {expected_loss:.6g}, "
-             "the summed loss divided by the number of images (the last batch has 22 images, not 64)",
-             "add up nll_loss(output, labels, reduction='sum') and divide by the number of images.")
+        fail(_("{call} gave mean loss {got}, the mean of the batch means; expected {expected}, "
+               "the summed loss divided by the number of images (the last batch has 22 images, not 64)", call=call,
+               got=f"{loss:.6g}", expected=f"{expected_loss:.6g}"),
+             _("add up nll_loss(output, labels, reduction='sum') and divide by the number of images."))
     if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
-        fail(f"{call} gave mean loss {loss:.6g}, expected {expected_loss:.6g} "
-             "(nll_loss summed over every image, divided by the number of images)")
+        fail(_("{call} gave mean loss {got}, expected {expected} "
+               "(nll_loss summed over every image, divided by the number of images)", call=call,
+               got=f"{loss:.6g}", expected=f"{expected_loss:.6g}"))
 
 
 def _instrument_loss(oracle, linear: dict[str, torch.Tensor], images, labels, device) -> float:
@@ -517,13 +543,14 @@ def test_evaluate_uses_eval_mode(student, worker, oracle, device):
     call = "evaluate(model, loader, device)"
     result = call_student(call, student.evaluate, recorder, _batches_there(worker, images, labels, 32, device), device)
     if not recorder.seen:
-        fail(f"{call} never ran the model, expected one forward pass per batch")
-    loss, _ = _evaluate_result(result, call)
+        fail(_("{call} never ran the model, expected one forward pass per batch", call=call))
+    loss, _accuracy = _evaluate_result(result, call)
     expected_loss = _instrument_loss(oracle, linear, images, labels, device)
     if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
-        fail(f"{call} ran the model in training mode: dropout stays active and batch norm keeps updating its "
-             f"statistics, so test results are noisy and wrong (mean loss {loss:.6g}; in eval mode {expected_loss:.6g})",
-             "call model.eval() before the test loop.")
+        fail(_("{call} ran the model in training mode: dropout stays active and batch norm keeps updating its "
+               "statistics, so test results are noisy and wrong (mean loss {got}; in eval mode {expected})",
+               call=call, got=f"{loss:.6g}", expected=f"{expected_loss:.6g}"),
+             _("call model.eval() before the test loop."))
 
 
 def test_evaluate_without_gradients(student, worker, oracle, device):
@@ -534,34 +561,35 @@ def test_evaluate_without_gradients(student, worker, oracle, device):
     marker = _instrument(worker, "GradModeMarker", device, linear, shift=shift)
     call = "evaluate(model, loader, device)"
     result = call_student(call, student.evaluate, marker, _batches_there(worker, images, labels, 32, device), device)
-    loss, _ = _evaluate_result(result, call)
+    loss, _accuracy = _evaluate_result(result, call)
     expected_loss = _instrument_loss(oracle, linear, images, labels, device)
     if not abs(loss - expected_loss) <= 1e-5 * max(1.0, abs(expected_loss)):
-        fail(f"{call} ran the model with gradient tracking on: every batch builds an autograd graph that is never "
-             "used (memory and time wasted)", "put the test loop inside `with torch.no_grad():`.")
+        fail(_("{call} ran the model with gradient tracking on: every batch builds an autograd graph that is never "
+               "used (memory and time wasted)", call=call), _("put the test loop inside `with torch.no_grad():`."))
 
 
 def test_fc_accuracy(student, worker, oracle, exercise, profile, device, data_root):
     threshold = exercise.threshold("fc_accuracy", profile)
     accuracy = _accuracy(student, worker, oracle, "fc", False, exercise, profile, device, data_root)
-    expect_at_least(accuracy, threshold, f"the test accuracy of your FC2Layer(784, 8, 10) after "
-                    f"{describe_budget(exercise.budget(profile))},")
+    expect_at_least(accuracy, threshold, _("the test accuracy of your {model} after {budget},",
+                                           model="FC2Layer(784, 8, 10)", budget=describe_budget(exercise.budget(profile))))
 
 
 def test_cnn_accuracy(student, worker, oracle, exercise, profile, device, data_root):
     threshold = exercise.threshold("cnn_accuracy", profile)
     accuracy = _accuracy(student, worker, oracle, "cnn", False, exercise, profile, device, data_root)
-    expect_at_least(accuracy, threshold, f"the test accuracy of your CNN(784, 6, 10) after "
-                    f"{describe_budget(exercise.budget(profile))},")
+    expect_at_least(accuracy, threshold, _("the test accuracy of your {model} after {budget},",
+                                           model="CNN(784, 6, 10)", budget=describe_budget(exercise.budget(profile))))
 
 
 def _expect_both_learned(fc: float, cnn: float, exercise, profile: str) -> None:
     """A comparison of two models means something only when both learned (passed their accuracy floor)."""
     fc_floor, cnn_floor = exercise.threshold("fc_accuracy", profile), exercise.threshold("cnn_accuracy", profile)
     if fc < fc_floor or cnn < cnn_floor:
-        fail(f"your FC2Layer reached test accuracy {fc:.3f} (needs {fc_floor:.3f}) and your CNN {cnn:.3f} (needs "
-             f"{cnn_floor:.3f}): a model that did not learn cannot support this comparison",
-             "fix fc_accuracy and cnn_accuracy first.")
+        fail(_("your FC2Layer reached test accuracy {fc} (needs {fc_floor}) and your CNN {cnn} (needs "
+               "{cnn_floor}): a model that did not learn cannot support this comparison", fc=f"{fc:.3f}",
+               fc_floor=f"{fc_floor:.3f}", cnn=f"{cnn:.3f}", cnn_floor=f"{cnn_floor:.3f}"),
+             _("fix fc_accuracy and cnn_accuracy first."))
 
 
 def test_cnn_beats_fc(student, worker, oracle, exercise, profile, device, data_root):
@@ -570,8 +598,9 @@ def test_cnn_beats_fc(student, worker, oracle, exercise, profile, device, data_r
     cnn = _accuracy(student, worker, oracle, "cnn", False, exercise, profile, device, data_root)
     _expect_both_learned(fc, cnn, exercise, profile)
     if not cnn - fc >= margin:
-        fail(f"your CNN's test accuracy {cnn:.3f} minus your FC2Layer's {fc:.3f} was {cnn - fc:.3f}, expected "
-             f"at least {margin:.3f}: with the same parameter budget the CNN should win on images")
+        fail(_("your CNN's test accuracy {cnn} minus your FC2Layer's {fc} was {difference}, expected "
+               "at least {margin}: with the same parameter budget the CNN should win on images", cnn=f"{cnn:.3f}",
+               fc=f"{fc:.3f}", difference=f"{cnn - fc:.3f}", margin=f"{margin:.3f}"))
 
 
 def test_permutation_hurts_cnn_more(student, worker, oracle, exercise, profile, device, data_root):
@@ -582,12 +611,15 @@ def test_permutation_hurts_cnn_more(student, worker, oracle, exercise, profile, 
     fc_drop, cnn_drop = fc - fc_perm, cnn - cnn_perm
     fc_limit = exercise.threshold("fc_drop_at_most", profile)
     if not fc_drop <= fc_limit:
-        fail(f"permuting the pixels cost your FC2Layer {fc_drop:.3f} accuracy ({fc:.3f} -> {fc_perm:.3f}), expected "
-             f"at most {fc_limit:.3f}: a fully connected net does not care about pixel order when every image "
-             "uses the same permutation",
-             "train and test with the same `perm` for every batch.")
+        fail(_("permuting the pixels cost your FC2Layer {drop} accuracy ({before} -> {after}), expected "
+               "at most {limit}: a fully connected net does not care about pixel order when every image "
+               "uses the same permutation", drop=f"{fc_drop:.3f}", before=f"{fc:.3f}", after=f"{fc_perm:.3f}",
+               limit=f"{fc_limit:.3f}"),
+             _("train and test with the same `perm` for every batch."))
     gap = exercise.threshold("cnn_drop_minus_fc_drop", profile)
     if not cnn_drop - fc_drop >= gap:
-        fail(f"permuting the pixels cost your CNN {cnn_drop:.3f} ({cnn:.3f} -> {cnn_perm:.3f}) and your FC2Layer "
-             f"{fc_drop:.3f} ({fc:.3f} -> {fc_perm:.3f}); expected the CNN to lose at least {gap:.3f} more: "
-             "convolutions rely on neighbouring pixels, which the permutation scatters")
+        fail(_("permuting the pixels cost your CNN {cnn_drop} ({cnn} -> {cnn_perm}) and your FC2Layer "
+               "{fc_drop} ({fc} -> {fc_perm}); expected the CNN to lose at least {gap} more: "
+               "convolutions rely on neighbouring pixels, which the permutation scatters",
+               cnn_drop=f"{cnn_drop:.3f}", cnn=f"{cnn:.3f}", cnn_perm=f"{cnn_perm:.3f}", fc_drop=f"{fc_drop:.3f}",
+               fc=f"{fc:.3f}", fc_perm=f"{fc_perm:.3f}", gap=f"{gap:.3f}"))

@@ -38,6 +38,7 @@ from autograder.expect import (
     expect_shape, expect_tensor, expect_tensor_like, expect_type, fail,
 )
 from autograder.failures import describe
+from autograder.i18n import _, join
 from autograder.learning import cifar10_subset, measure_accuracy
 from autograder.models import (accuracy_there, gradients, load_reference_weights, load_strictly, spec_of, state_of,
                                train_there)
@@ -45,9 +46,9 @@ from autograder.probe import modules
 from autograder.probe.client import Remote, StudentRaised
 
 VGG_PARAMETERS = 9_231_114
-FLATTEN_HINT = ("the classifier's in_features must equal the number of values the features give per image "
-                "(flattened_size(model.features) computes it). In the lab's configuration, 5 max-pools take a "
-                "32x32 image down to 1x1, so the last conv's 512 channels leave 512 x 1 x 1 values.")
+FLATTEN_HINT = _("the classifier's in_features must equal the number of values the features give per image "
+                  "(flattened_size(model.features) computes it). In the lab's configuration, 5 max-pools take a "
+                  "32x32 image down to 1x1, so the last conv's 512 channels leave 512 x 1 x 1 values.")
 POOL = 8191
 """How many drawn values a check's VGG weights are made of (a prime: no short period within a layer)."""
 SAMPLES = 128
@@ -68,7 +69,7 @@ def _class_source(student, name: str) -> str:
     return (ast.get_source_segment(source, found[-1]) or "") if found else ""
 
 
-def name_error_message(error: StudentRaised, student) -> str:
+def name_error_message(error: StudentRaised, student):
     """What the undefined name is, where it is used, and (when the class stores it) where it lives.
 
     Built from the error itself: the name, the student's line that used it, the function it
@@ -84,14 +85,22 @@ def name_error_message(error: StudentRaised, student) -> str:
     if assignment:
         expression = assignment.group(1)
     expression = re.sub(r"^self\.", "", expression)
-    used = f"`{expression}` uses a name `{name}`" if expression else f"the name `{name}` is used but is"
-    where = f" in {frame.get('name')}" if frame else ""
-    message = f"VGG() failed: {used} that is not defined{where}"
+    function = frame.get("name") if frame else None
+    if expression:
+        message = _("VGG() failed: `{expression}` uses a name `{name}` that is not defined in {function}",
+                    expression=expression, name=name, function=function)
+    elif frame:
+        message = _("VGG() failed: the name `{name}` is used but is not defined in {function}", name=name,
+                    function=function)
+    else:
+        message = _("VGG() failed: the name `{name}` is used but is not defined", name=name)
     if re.search(rf"self\.{re.escape(name)}\s*=(?!=)", _class_source(student, "VGG")):
-        what = "the configuration" if name == "cfg" else f"`{name}`"
-        message += f" — {what} is stored on the instance as self.{name}"
+        stored = _("the configuration") if name == "cfg" else f"`{name}`"
+        message = _("{message} — {stored} is stored on the instance as self.{name}", message=message,
+                    stored=stored, name=name)
     if frame:
-        message += f"\n  at {frame.get('file')}, line {frame.get('line')}"
+        message = _("{message}\n  at {file}, line {line}", message=message, file=frame.get("file"),
+                    line=frame.get("line"))
     return message
 
 
@@ -104,8 +113,8 @@ def _vgg(student, device="cpu") -> Remote:
             raise
         if error.type_name == "NameError":
             fail(name_error_message(error, student),
-                 "inside a method, a value stored with self.name = ... is read back as self.name.")
-        fail(f"VGG() failed: {describe(error)}")
+                 _("inside a method, a value stored with self.name = ... is read back as self.name."))
+        fail(_("VGG() failed: {error}", error=describe(error)))
     return expect_model(model, "VGG()").to(str(device))
 
 
@@ -120,7 +129,7 @@ def _local_layers(model: Remote, name: str) -> nn.Module | None:
         return None
 
 
-def classifier_mismatch_message(model: Remote, error: StudentRaised, x: torch.Tensor) -> str | None:
+def classifier_mismatch_message(model: Remote, error: StudentRaised, x: torch.Tensor):
     """For a "mat1 and mat2 shapes cannot be multiplied" error: what the classifier expects and what it gets."""
     text = error.message
     if "mat1 and mat2 shapes cannot be multiplied" not in text:
@@ -138,12 +147,11 @@ def classifier_mismatch_message(model: Remote, error: StudentRaised, x: torch.Te
     if shapes:  # fall back on PyTorch's own numbers for whatever the model lacks
         gives = gives if gives is not None else int(shapes.group(2))
         expects = expects if expects is not None else int(shapes.group(3))
-    size = f"{x.shape[2]}x{x.shape[3]}"
-    return (f"your classifier expects {expects} features but the feature extractor gives {gives} "
-            f"for a {size} input")
+    return _("your classifier expects {expects} features but the feature extractor gives {gives} for a {size} input",
+             expects=str(expects), gives=str(gives), size=f"{x.shape[2]}x{x.shape[3]}")
 
 
-def _forward(model: Remote, x: torch.Tensor, what: str):
+def _forward(model: Remote, x: torch.Tensor, what):
     """``model(x)`` in the worker, with the lab's classifier-size bug explained."""
     try:
         return model(x)
@@ -152,15 +160,20 @@ def _forward(model: Remote, x: torch.Tensor, what: str):
             raise
         message = classifier_mismatch_message(model, error, x) if error.type_name == "RuntimeError" else None
         if message:
-            fail(f"{what} failed: {message}", FLATTEN_HINT)
-        fail(f"{what}: {describe(error)}")
+            fail(_("{what} failed: {message}", what=what, message=message), FLATTEN_HINT)
+        fail(_("{what}: {error}", what=what, error=describe(error)))
 
 
 def _working_vgg(student, device="cpu") -> Remote:
     """``VGG()`` that builds and runs on a (2, 3, 32, 32) batch; either bug fails here with its message."""
     model = _vgg(student, device)
-    _forward(model, torch.randn(2, 3, 32, 32, device=device), "VGG() on a (2, 3, 32, 32) batch")
+    _forward(model, torch.randn(2, 3, 32, 32, device=device), _on_batch("VGG()", (2, 3, 32, 32)))
     return model
+
+
+def _on_batch(model: str, shape: tuple[int, ...]):
+    """``"<model> on a (N, C, H, W) batch"``, as a message."""
+    return _("{model} on a {shape} batch", model=model, shape=str(tuple(shape)))
 
 
 def _random_image() -> torch.Tensor:
@@ -219,11 +232,11 @@ def _drawn_batch(oracle, n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _load_course_weights(model: Remote, state: dict[str, torch.Tensor]) -> None:
-    load_reference_weights(model, state, "VGG()", "keep the lab's layer names: features and classifier.")
+    load_reference_weights(model, state, "VGG()", _("keep the lab's layer names: features and classifier."))
 
 
 def _expect_course_gradients(worker, model: Remote, oracle, shapes: dict, x: torch.Tensor, labels: torch.Tensor,
-                             hint: str, unless_it_fails: bool = False) -> None:
+                             hint, unless_it_fails: bool = False) -> None:
     """With :func:`course_weights` loaded, the student's gradients for ``cross_entropy(model(x), labels)``
     equal the reference's at :data:`SAMPLES` entries of each parameter, and in norm. With
     ``unless_it_fails``, nothing is checked when the model's forward or backward raises (other
@@ -243,8 +256,8 @@ def _expect_course_gradients(worker, model: Remote, oracle, shapes: dict, x: tor
         if not (isinstance(mine, torch.Tensor) and tuple(mine.shape) == tuple(shapes["parameters"][name])
                 and torch.allclose(sampled(mine, SAMPLES).cpu(), want["values"], atol=1e-5, rtol=1e-3)
                 and torch.allclose(mine.norm().cpu(), want["norm"], atol=1e-5, rtol=1e-3)):
-            fail(f"after loss.backward(), VGG()'s gradient for {name} differs from the course's model's for the "
-                 "same weights and input", hint)
+            fail(_("after loss.backward(), VGG()'s gradient for {name} differs from the course's model's for the "
+                   "same weights and input", name=name), hint)
 
 
 def _steps(spec: dict) -> list[dict]:
@@ -272,25 +285,27 @@ def _expect_course_transform(worker, oracle, name: str, function) -> None:
     call = f"{name}()"
     transform = call_student(call, function)
     if not isinstance(transform, Remote):
-        fail(f"{call} gave {transform!r}, expected a transform (transforms.Compose([...]))")
+        fail(_("{call} gave {got}, expected a transform (transforms.Compose([...]))", call=call, got=repr(transform)))
     steps = _steps(transform.describe("transform"))
     expected = _steps(oracle.expect("steps", "vgg.transform_description", name))
     shown = "[" + ", ".join(_show(s) for s in steps) + "]"
     wanted = "[" + ", ".join(_show(s) for s in expected) + "]"
     if [(s["module"], s["class"]) for s in steps] != [(s["module"], s["class"]) for s in expected]:
-        fail(f"{call} is {shown}, expected {wanted}", "the course's VGG transforms, in that order.")
+        fail(_("{call} is {got}, expected {expected}", call=call, got=shown, expected=wanted),
+             _("the course's VGG transforms, in that order."))
     for got, want in zip(steps, expected):
         if _show(got) != _show(want):
-            fail(f"{call} has {_show(got)}, expected {_show(want)}",
-                 "RandomCrop(32, padding=4); Normalize with VGG's mean (0.4914, 0.4822, 0.4465) and std "
-                 "(0.2023, 0.1994, 0.2010).")
+            fail(_("{call} has {got}, expected {expected}", call=call, got=_show(got), expected=_show(want)),
+                 _("RandomCrop(32, padding=4); Normalize with VGG's mean (0.4914, 0.4822, 0.4465) and std "
+                   "(0.2023, 0.1994, 0.2010)."))
     torch_there, pil_there = worker.module("torch"), worker.module("PIL.Image")
     for seed in range(4):  # same random draws -> same image, whatever the implementation
         pixels = oracle.draw(f"image/{seed}", _random_image)
         torch_there.manual_seed(seed)
         out = call_student(f"{call}(image)", transform, pil_there.fromarray(pixels.numpy()))
         expect_tensor_like(out, oracle.expect(f"image/{seed}", "vgg.transformed", name, pixels, seed),
-                           f"{call} applied to a 32x32 RGB PIL image (torch seed {seed})", atol=1e-6)
+                           _("{call} applied to a 32x32 RGB PIL image (torch seed {seed})", call=call, seed=seed),
+                           atol=1e-6)
 
 
 def one_batch(budget: dict, seed: int, device, root=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -316,8 +331,8 @@ def _scores_in_training_mode(worker, model: Remote, mirror: nn.Module | None, x:
     finally:
         torch_there.set_grad_enabled(True)
     if not isinstance(scores, torch.Tensor) or tuple(scores.shape) != (x.shape[0], 10):
-        fail(f"VGG() gave {type(scores).__name__} for a batch of {x.shape[0]} images, expected ({x.shape[0]}, 10) "
-             "scores")
+        fail(_("VGG() gave {type} for a batch of {n} images, expected ({n}, 10) scores", type=type(scores).__name__,
+               n=x.shape[0]))
     return scores.to(x.device)
 
 
@@ -377,10 +392,10 @@ def test_constructs(student):
 def test_output_shape(student, device):
     model = _vgg(student, device)
     n = int(torch.randint(2, 5, ()).item())
-    what = f"VGG() on a ({n}, 3, 32, 32) batch"
+    what = _on_batch("VGG()", (n, 3, 32, 32))
     out = expect_tensor(_forward(model, torch.randn(n, 3, 32, 32, device=device), what), what)
     expect_dtype(out, torch.float32, what)
-    expect_shape(out, (n, 10), what, "one logit per class: the classifier maps the features to 10 outputs.")
+    expect_shape(out, (n, 10), what, _("one logit per class: the classifier maps the features to 10 outputs."))
 
 
 def test_parameters_match_reference(student, worker, oracle, device):
@@ -390,16 +405,18 @@ def test_parameters_match_reference(student, worker, oracle, device):
     expected = {key: tuple(shape) for key, shape in shapes["parameters"].items()}
     if set(got) != set(expected):
         missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
-        fail(f"VGG() has parameters that differ from the lab's: missing {missing[:4]}, unexpected {extra[:4]}",
-             "keep the lab's layers: features (the nn.Sequential from _make_layers) and classifier.")
+        fail(_("VGG() has parameters that differ from the lab's: missing {missing}, unexpected {extra}",
+               missing=str(missing[:4]), extra=str(extra[:4])),
+             _("keep the lab's layers: features (the nn.Sequential from _make_layers) and classifier."))
     for key, shape in expected.items():
         if got[key] != shape:
-            fail(f"VGG()'s {key} has shape {got[key]}, expected {shape}",
-                 FLATTEN_HINT if key.startswith("classifier") else None)
-    expect_equal(sum(int(np.prod(shape)) for shape in got.values()), VGG_PARAMETERS, "the number of parameters of VGG()")
+            fail(_("VGG()'s {key} has shape {got}, expected {expected}", key=key, got=str(got[key]),
+                   expected=str(shape)), FLATTEN_HINT if key.startswith("classifier") else None)
+    expect_equal(sum(int(np.prod(shape)) for shape in got.values()), VGG_PARAMETERS,
+                 _("the number of parameters of VGG()"))
     x, labels = _drawn_batch(oracle, 4)
     _expect_course_gradients(worker, model, oracle, shapes, x.to(device), labels.to(device),
-                             "each parameter must play its part of the lab's VGG.", unless_it_fails=True)
+                             _("each parameter must play its part of the lab's VGG."), unless_it_fails=True)
 
 
 def test_matches_reference(student, oracle, device):
@@ -408,7 +425,7 @@ def test_matches_reference(student, oracle, device):
     mine = _working_vgg(student, device)
     _load_course_weights(mine, state)
     mine.eval()
-    what = "VGG() in eval mode with the reference's weights, on a (3, 3, 32, 32) batch"
+    what = _("VGG() in eval mode with the reference's weights, on a {shape} batch", shape=str(tuple(x.shape)))
     out = _forward(mine, x, what)
     expected = oracle.expect("logits", "vgg.eval_logits", state, x, device=device)
     expect_tensor_like(out, expected, what, atol=1e-4, rtol=1e-4)
@@ -416,34 +433,35 @@ def test_matches_reference(student, oracle, device):
 
 def test_gradients_reach_every_parameter(student, worker, oracle, device):
     model = _vgg(student, device)
-    what = "VGG() on a (4, 3, 32, 32) batch"
+    what = _on_batch("VGG()", (4, 3, 32, 32))
     x, labels = (value.to(device) for value in _drawn_batch(oracle, 4))
     expect_tensor(_forward(model, x, what), what)   # the lab's bugs, explained, before anything else
     expect_gradients_reach(gradients(worker, model, x, labels, "cross_entropy", "VGG()"), "VGG()")
     _expect_course_gradients(worker, model, oracle, oracle.expect("shapes", "vgg.shapes"), x, labels,
-                             "is every layer used in forward() as the lab's VGG uses it?")
+                             _("is every layer used in forward() as the lab's VGG uses it?"))
 
 
 def test_flattened_size(student, worker, oracle, device):
     vgg_features = oracle.expect("features", "vgg.features_spec")
     cases = [
-        (vgg_features, (3, 32, 32), "the lab's VGG features"),
-        (vgg_features, (3, 64, 64), "the lab's VGG features"),
+        (vgg_features, (3, 32, 32), _("the lab's VGG features")),
+        (vgg_features, (3, 64, 64), _("the lab's VGG features")),
         (modules.describe(nn.Conv2d(1, 4, 5)), (1, 28, 28), "nn.Conv2d(1, 4, 5)"),
     ]
     for i in range(3):
         layers, shape = _random_features(oracle.draw(f"stack/{i}", _random_features_args))
         cases.append((modules.describe(layers), shape, repr(layers).replace("\n", "").replace("  ", " ")))
     for i, (spec, shape, name) in enumerate(cases):
-        call = f"flattened_size({name}, input_shape={shape})"
+        call = join(["flattened_size(", name, f", input_shape={shape})"])
         expected = oracle.expect(f"size/{i}", "vgg.flattened_size", spec, shape)
         module = modules.build(spec).to(device)
         got = call_student(call, student.flattened_size, worker.build(module), input_shape=shape)
         if isinstance(got, torch.Tensor) and got.numel() == 1:
-            fail(f"{call} gave a tensor ({got}), expected a Python int", "use int(...) or .numel().")
+            fail(_("{call} gave a tensor ({got}), expected a Python int", call=call, got=str(got)),
+                 _("use int(...) or .numel()."))
         expect_type(got, int, call)
-        expect_equal(got, expected, call, "run torch.zeros(1, *input_shape) through the module and count the "
-                                         "values of one image's output: out[0].numel().")
+        expect_equal(got, expected, call, _("run torch.zeros(1, *input_shape) through the module and count the "
+                                            "values of one image's output: out[0].numel()."))
 
 
 def test_flattened_size_leaves_features_alone(student, worker, oracle):
@@ -454,15 +472,15 @@ def test_flattened_size_leaves_features_alone(student, worker, oracle):
     there = worker.build(features)
     call_student(call, student.flattened_size, there)
     if not there.training:
-        fail(f"{call} left the module in eval mode, expected it in training mode as it was",
-             "remember features.training and restore it with features.train(was_training).")
+        fail(_("{call} left the module in eval mode, expected it in training mode as it was", call=call),
+             _("remember features.training and restore it with features.train(was_training)."))
     after = state_of(there)
     changed = [key for key, value in before.items() if not torch.equal(after[key].cpu(), value)]
     if changed:
-        fail(f"{call} changed {', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''}: the dummy input "
-             "updated batch norm's running statistics, which the trained model would then use",
-             "run the dummy input in eval mode (features.eval(), then restore the mode) and under "
-             "torch.no_grad().")
+        fail(_("{call} changed {keys}: the dummy input updated batch norm's running statistics, which the trained "
+               "model would then use", call=call, keys=", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")),
+             _("run the dummy input in eval mode (features.eval(), then restore the mode) and under "
+               "torch.no_grad()."))
 
 
 def test_train_transform_follows_course(student, worker, oracle):
@@ -481,23 +499,25 @@ def test_learns(student, worker, oracle, exercise, profile, device, data_root):
     model = _vgg(student, device)
     mirror = oracle.mirror("vgg.course_model", device)
     if profile == "quick":
-        initial, final, accuracy = call_student("training VGG() on one batch", overfit_there, worker, model,
+        initial, final, accuracy = call_student(_("training VGG() on one batch"), overfit_there, worker, model,
                                                 mirror, budget, seed, device, data_root)
         ratio = exercise.threshold("overfit_loss_ratio", profile)
-        what = (f"after {budget['steps']} Adam steps (lr {budget['lr']}) on one batch of {budget['images']} "
-                f"CIFAR-10 images, VGG()'s loss")
+        run = dict(steps=budget["steps"], lr=budget["lr"], images=budget["images"])
         if not final <= ratio * initial:
-            fail(f"{what} went from {initial:.3f} to {final:.3f}, expected at most {ratio:g} x "
-                 f"{initial:.3f} = {ratio * initial:.3f}",
-                 "a VGG that builds and runs but cannot learn: is every layer used in forward(), with "
-                 "batch norm and ReLU after each conv?")
+            fail(_("after {steps} Adam steps (lr {lr}) on one batch of {images} CIFAR-10 images, VGG()'s loss went "
+                   "from {initial:.3f} to {final:.3f}, expected at most {ratio:g} x {initial:.3f} = {limit:.3f}",
+                   initial=initial, final=final, ratio=ratio, limit=ratio * initial, **run),
+                 _("a VGG that builds and runs but cannot learn: is every layer used in forward(), with "
+                   "batch norm and ReLU after each conv?"))
         expect_at_least(accuracy, exercise.threshold("overfit_accuracy", profile),
-                        f"{what.replace('loss', 'accuracy on that batch')}")
+                        _("after {steps} Adam steps (lr {lr}) on one batch of {images} CIFAR-10 images, VGG()'s "
+                          "accuracy on that batch", **run))
     else:
         with training_precision(device, profile):
-            accuracy = call_student("training VGG()", train_and_test_there, worker, model, mirror, budget, seed,
+            accuracy = call_student(_("training VGG()"), train_and_test_there, worker, model, mirror, budget, seed,
                                     device, data_root)
         expect_at_least(accuracy, exercise.threshold("test_accuracy", profile),
-                        f"the test accuracy of VGG() after {budget['epochs']} epochs over "
-                        f"{budget['train_images']:,} augmented training images (batch {budget['batch_size']}, "
-                        f"Adam lr {budget['lr']}), on {budget['test_images']:,} test images,")
+                        _("the test accuracy of VGG() after {epochs} epochs over {train_images:,} augmented "
+                          "training images (batch {batch_size}, Adam lr {lr}), on {test_images:,} test images,",
+                          epochs=budget["epochs"], train_images=budget["train_images"],
+                          batch_size=budget["batch_size"], lr=budget["lr"], test_images=budget["test_images"]))

@@ -12,6 +12,7 @@ import pytest
 from autograder.spec import load_spec
 from tests.corpus import EXAMPLES, assert_verdicts_as_recorded
 from tests.support import (
+    assert_messages_in_both_languages,
     ASSIGNMENTS, SOLUTIONS, assert_handout_verdicts_as_kits, checks_by_name, grade_all, grade_with_oracle, lost_points,
     patched_week,
 )
@@ -173,3 +174,8 @@ def test_handout_gives_the_kits_verdicts(submissions, graded, tmp_path_factory):
     runs = {name: (folder, "week1") for name, folder in submissions.items() if name != "reference_again"}
     recorded = grade_with_oracle(runs, tmp_path_factory.mktemp("week1_recorded"), "recorded")
     assert_handout_verdicts_as_kits({name: graded[name] for name in runs}, recorded)
+
+
+@pytest.mark.parametrize("name", ["release", *MISTAKES, *(f"example_{s}" for s in EXAMPLE_STUDENTS)])
+def test_every_message_is_stored_as_data_and_has_a_chinese_text(graded, name):
+    assert_messages_in_both_languages(graded[name])

@@ -20,6 +20,7 @@ from autograder.data import mnist_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
+    assert_messages_in_both_languages,
     assert_handout_verdicts_as_kits, grade_with_oracle,
     ASSIGNMENTS, ONE_THREAD, SOLUTIONS, check_output, checks_by_name, has_data, lost_points,
     patched_week, run_autograder,
@@ -182,3 +183,9 @@ def test_handout_gives_the_kits_verdicts(graded, graded_recorded):
     the course's model's, the test accuracy of trained weights), the checks take the student's process
     at its word, and no submission here tells the two apart."""
     assert_handout_verdicts_as_kits(graded, graded_recorded)
+
+
+@pytest.mark.parametrize("oracle", ["graded", "graded_recorded"])
+@pytest.mark.parametrize("name", ["release", *MISTAKES])
+def test_every_message_is_stored_as_data_and_has_a_chinese_text(request, oracle, name):
+    assert_messages_in_both_languages(request.getfixturevalue(oracle)[name])

@@ -12,6 +12,7 @@ import pytest
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
+    assert_messages_in_both_languages,
     assert_handout_verdicts_as_kits, grade_with_oracle,
     ASSIGNMENTS, SOLUTIONS, check_output, declared_points, grade_all, lost_points, patched_week,
 )
@@ -126,3 +127,8 @@ def test_verdicts_are_those_recorded_before_the_trust_boundary(graded):
     entries = {name: f"week2/questions/{name}" for name in MISTAKES}
     entries.update(reference="week2/reference", release="week2/release")
     assert_verdicts_as_recorded(graded, entries)
+
+
+@pytest.mark.parametrize("name", ["release", *MISTAKES])
+def test_every_message_is_stored_as_data_and_has_a_chinese_text(graded, name):
+    assert_messages_in_both_languages(graded[name])

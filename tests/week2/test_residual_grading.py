@@ -18,6 +18,7 @@ from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
+    assert_messages_in_both_languages,
     assert_handout_verdicts_as_kits, grade_with_oracle,
     ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, has_data,
     lost_points, patched_week,
@@ -160,3 +161,9 @@ def test_recorded_oracle_gives_the_live_verdicts(graded, graded_recorded):
     """No check takes the worker's word only in the handout: the comparison with ``Net`` measures
     ``SmallResNet`` from the worker's scores in both, and ``Net``'s accuracy is recorded for the check's seed."""
     assert_handout_verdicts_as_kits(graded, graded_recorded)
+
+
+@pytest.mark.parametrize("oracle", ["graded", "graded_recorded"])
+@pytest.mark.parametrize("name", ["release", *MISTAKES])
+def test_every_message_is_stored_as_data_and_has_a_chinese_text(request, oracle, name):
+    assert_messages_in_both_languages(request.getfixturevalue(oracle)[name])

@@ -17,6 +17,7 @@ from autograder.data import cifar10_tensors
 from autograder.spec import load_spec
 from tests.corpus import assert_verdicts_as_recorded
 from tests.support import (
+    assert_messages_in_both_languages,
     assert_handout_verdicts_as_kits, grade_with_oracle,
     ASSIGNMENTS, SOLUTIONS, check_output, checks_by_name, declared_points, has_data,
     lost_points, patched_week,
@@ -161,3 +162,9 @@ def test_recorded_oracle_gives_the_live_verdicts_and_messages(graded, graded_rec
     the weights and inputs they draw, and ``learns`` judges from the worker's scores where the kit
     loads the student's weights into the lab's architecture (the reference and the release only)."""
     assert_handout_verdicts_as_kits(graded, graded_recorded, messages=True)
+
+
+@pytest.mark.parametrize("oracle", ["graded", "graded_recorded"])
+@pytest.mark.parametrize("name", ["release", *VARIANTS])
+def test_every_message_is_stored_as_data_and_has_a_chinese_text(request, oracle, name):
+    assert_messages_in_both_languages(request.getfixturevalue(oracle)[name])
