@@ -28,6 +28,8 @@ import torch
 import torch.utils.data
 from torch import Tensor
 
+from autograder.i18n import _
+
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 """The course's MNIST normalisation."""
 CIFAR10_MEAN, CIFAR10_STD = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
@@ -45,7 +47,7 @@ def _as_nchw(images: Tensor) -> Tensor:
         return images.unsqueeze(1)
     if images.dim() == 4:
         return images
-    raise ValueError(f"images must have shape (N, H, W) or (N, C, H, W), got {tuple(images.shape)}")
+    raise ValueError(_("images must have shape (N, H, W) or (N, C, H, W), got {shape}", shape=str(tuple(images.shape))))
 
 
 class TensorBatches:
@@ -87,17 +89,17 @@ class TensorBatches:
         drop_last: bool = False,
     ) -> None:
         if images_uint8.dtype != torch.uint8:
-            raise TypeError(f"images_uint8 must be a uint8 tensor, got {images_uint8.dtype}")
+            raise TypeError(_("images_uint8 must be a uint8 tensor, got {dtype}", dtype=str(images_uint8.dtype)))
         images = _as_nchw(images_uint8)
         if labels.dim() != 1 or labels.shape[0] != images.shape[0]:
-            raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
+            raise ValueError(_("labels must have shape {expected}, got {shape}", expected=str((images.shape[0],)),
+                               shape=str(tuple(labels.shape))))
         channels = images.shape[1]
         if len(mean) != channels or len(std) != channels:
-            raise ValueError(
-                f"mean and std need one value per channel ({channels}), got {len(mean)} and {len(std)}"
-            )
+            raise ValueError(_("mean and std need one value per channel ({channels}), got {means} and {stds}",
+                               channels=channels, means=len(mean), stds=len(std)))
         if batch_size < 1:
-            raise ValueError(f"batch_size must be 1 or more, got {batch_size}")
+            raise ValueError(_("batch_size must be 1 or more, got {n}", n=batch_size))
         self.device = torch.device(device)
         self.images = images.to(self.device)
         self.labels = labels.to(self.device, torch.int64)
@@ -163,7 +165,7 @@ def subset(images: Tensor, labels: Tensor, n: int, seed: int) -> tuple[Tensor, T
     if n >= total:
         return images, labels
     if n < 0:
-        raise ValueError(f"n must be 0 or more, got {n}")
+        raise ValueError(_("n must be 0 or more, got {n}", n=n))
     generator = torch.Generator().manual_seed(int(seed))
     classes, counts = torch.unique(labels.cpu(), return_counts=True)
     exact = counts.double() * n / total

@@ -32,16 +32,19 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from autograder.i18n import Said, _, current_language, render
+
 CHECKS_ROOT = Path(__file__).resolve().parent
 OUTPUT_TAIL = 3000  # characters of pytest's output shown when the checks could not run
 
 
-class ChecksFailed(AssertionError):
-    """No check of the exercise passed; the message is the points table."""
+class ChecksFailed(Said, AssertionError):
+    """No check of the exercise passed; ``message`` (an :mod:`autograder.i18n` message) says so."""
 
 
-class KitError(RuntimeError):
-    """The checks could not be run (not the student's fault); the message says why."""
+class KitError(Said, RuntimeError):
+    """The checks could not be run (not the student's fault); ``message`` (an :mod:`autograder.i18n`
+    message) says why."""
 
 
 def _short_tracebacks_in_ipython() -> None:
@@ -91,6 +94,7 @@ def _child_environment() -> dict[str, str]:
     kit = str(CHECKS_ROOT.parent)
     env["PYTHONPATH"] = kit + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the kit's plugin only, as `dlkit grade` runs the checks
+    env["DLKIT_LANG"] = current_language()  # the checks speak the notebook's language
     env.pop("DLKIT_SUBMISSION", None)
     env.pop("DLKIT_RESULTS_JSON", None)
     return env
@@ -109,9 +113,10 @@ def collect_results(week: str, exercise: str, folder: Path, timeout: float | Non
 
     checks = CHECKS_ROOT / week / f"test_{exercise}.py"
     if not checks.is_file():
-        raise KitError(f"no checks for {week}/{exercise}: {checks} does not exist")
+        raise KitError(_("no checks for {week}/{exercise}: {checks} does not exist", week=week, exercise=exercise,
+                         checks=str(checks)))
     if not folder.is_dir():
-        raise KitError(f"{folder} is not a folder")
+        raise KitError(_("{folder} is not a folder", folder=str(folder)))
     with tempfile.TemporaryDirectory(prefix="dlkit-checks-") as scratch:
         scratch = Path(scratch)
         root = _submission_root(folder.resolve(), week, scratch)
@@ -123,10 +128,12 @@ def collect_results(week: str, exercise: str, folder: Path, timeout: float | Non
                 timeout=timeout,
             )
         except subprocess.TimeoutExpired:
-            raise KitError(f"the checks of {week}/{exercise} did not finish within {timeout} s") from None
+            raise KitError(_("the checks of {week}/{exercise} did not finish within {timeout} s", week=week,
+                             exercise=exercise, timeout=timeout)) from None
         if not results_path.is_file():
-            raise KitError(f"the checks of {week}/{exercise} did not run (pytest exit code "
-                           f"{completed.returncode}):\n{_tail(completed.stdout)}")
+            raise KitError(_("the checks of {week}/{exercise} did not run (pytest exit code {code}):\n{output}",
+                             week=week, exercise=exercise, code=completed.returncode,
+                             output=_tail(completed.stdout)))
         results, provenance = read_results(results_path)
     return [r for r in results if (r.week, r.exercise) == (week, exercise)], provenance, completed.stdout
 
@@ -150,21 +157,23 @@ def run_checks(week: str, exercise: str, folder: str | os.PathLike | None = None
         try:
             spec = exercise_spec(week, exercise)
         except SpecError as error:
-            raise KitError(str(error)) from None
+            raise KitError(getattr(error, "message", None) or str(error)) from None
         possible = sum(check.points for check in spec.public_checks.values())
         folder = Path(folder) if folder is not None else Path.cwd()
         results, provenance, output = collect_results(week, exercise, folder, timeout)
     for warning in caught:  # kit-side warnings (never the student's: their code ran in the child)
-        print(f"(warning) {warning.category.__name__}: {warning.message}")
+        print(render(_("(warning) {category}: {message}", category=warning.category.__name__,
+                       message=str(warning.message))))
     if captured.getvalue().strip():
         print(captured.getvalue().rstrip())
     earned, ran = total(results)
     if ran != possible:
-        raise KitError(f"{week}/{exercise}: the checks that ran are worth {ran:g} points, exercises.toml declares "
-                       f"{possible:g}; pytest said:\n{_tail(output)}")
+        raise KitError(_("{week}/{exercise}: the checks that ran are worth {ran:g} points, exercises.toml declares "
+                         "{possible:g}; pytest said:\n{output}", week=week, exercise=exercise, ran=ran,
+                         possible=possible, output=_tail(output)))
     titles = {f"{week}/{exercise}": spec.title}
     print(format_table(results, Provenance(**provenance), titles))
     if possible > 0 and earned == 0:
-        raise ChecksFailed(f"{week}/{exercise}: no check passed (0 / {possible:g} points); the table above "
-                           "says what each check expected")
+        raise ChecksFailed(_("{week}/{exercise}: no check passed (0 / {possible:g} points); the table above "
+                             "says what each check expected", week=week, exercise=exercise, possible=possible))
     return float(earned)

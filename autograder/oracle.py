@@ -28,11 +28,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from autograder.i18n import Said, _
+
 RECORDED_ROOT = Path(__file__).resolve().parent / "recorded"
 
 
-class NotRecorded(Exception):
-    """The handout has no recorded value for what a check asked: it can only be graded after submission."""
+class NotRecorded(Said, Exception):
+    """The handout has no recorded value for what a check asked: it can only be graded after submission;
+    ``message`` is an :mod:`autograder.i18n` message."""
 
 
 def _to_device(value: Any, device) -> Any:
@@ -93,7 +96,7 @@ class RecordedOracle(Oracle):
 
     def _get(self, key: str, device) -> Any:
         if key not in self.values:
-            raise NotRecorded(f"{self.check_id}: no recorded value {key!r}")
+            raise NotRecorded(_("{check}: no recorded value {key}", check=self.check_id, key=repr(key)))
         return _to_device(self.values[key], device)
 
     def draw(self, key: str, make: Callable[[], Any], device=None) -> Any:
@@ -117,7 +120,7 @@ class LiveOracle(Oracle):
     def _function(self, name: str):
         import importlib
 
-        exercise, _, function = name.rpartition(".")
+        exercise, _dot, function = name.rpartition(".")
         return getattr(importlib.import_module(f"dlkit.oracles.{self.week}.{exercise}"), function)
 
     def _keep(self, key: str, value: Any) -> Any:

@@ -12,48 +12,63 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from autograder.i18n import _, join, render
 from autograder.probe.client import ImportFailed, Remote, WorkerClient
 from autograder.timeout import CheckTimeout
 
 
 class StudentCodeError(Exception):
-    """A student file could not be imported; the message is meant for the student.
+    """A student file could not be imported; ``message`` (an :mod:`autograder.i18n` message) is meant
+    for the student.
 
     Its first line says in one sentence what happened (``tensor_ops.py stopped the program at import
     (sys.exit(0) at line 2)``); lines after it show the code where that helps.
     """
 
-    def __init__(self, message: str, file: str):
-        super().__init__(message)
+    def __init__(self, message, file: str):
+        super().__init__(message, file)
+        self.message = message
         self.file = file
         """The file's name, e.g. ``tensor_ops.py``."""
 
+    def __str__(self) -> str:
+        return render(self.message)
 
-TOP_LEVEL_HINT = ("Hint: code outside functions runs as soon as the file is imported, before any check; "
-                  "keep loops, training and exits inside functions (or under `if __name__ == \"__main__\":`).")
+
+TOP_LEVEL_HINT = _("Hint: code outside functions runs as soon as the file is imported, before any check; "
+                   "keep loops, training and exits inside functions (or under `if __name__ == \"__main__\":`).")
 
 
-def _at(info: dict) -> tuple[str, dict | None]:
+def _last_frame(info: dict) -> dict | None:
     frames = info.get("frames") or []
-    frame = frames[-1] if frames else None
-    return (f" at line {frame['line']}" if frame else ""), frame
+    return frames[-1] if frames else None
 
 
-def import_error_message(info: dict, path: Path) -> str:
-    """The student-facing message for a failed import, from the worker's description of it."""
+def _with_hint(message):
+    return join([message, TOP_LEVEL_HINT], "\n")
+
+
+def import_error_message(info: dict, path: Path):
+    """The student-facing message (an :mod:`autograder.i18n` message) for a failed import, from the
+    worker's description of it."""
     name = path.name
     kind = info.get("kind")
     if kind == "missing":
-        return f"{name} is missing: expected it at {path}"
+        return _("{file} is missing: expected it at {path}", file=name, path=str(path))
     if kind == "died":
-        return f"importing {name} {info.get('reason', 'ended the grading process')}\n{TOP_LEVEL_HINT}"
+        reason = info.get("why") or info.get("reason")
+        if reason:
+            return _with_hint(_("importing {file} {reason}", file=name, reason=reason))
+        return _with_hint(_("importing {file} ended the grading process", file=name))
     if kind == "timeout" or info.get("timeout"):
         seconds = info.get("seconds")
-        _, frame = _at(info)
-        where = f"it was at line {frame['line']}" if frame else "it never returned"
-        limit = f" after {seconds:g} s" if isinstance(seconds, (int, float)) else ""
-        return (f"{name} was still running at import{limit}, the limit for one check ({where}: a loop that "
-                f"never ends?)\n{TOP_LEVEL_HINT}")
+        frame = _last_frame(info)
+        where = _("it was at line {line}", line=frame["line"]) if frame else _("it never returned")
+        if isinstance(seconds, (int, float)):
+            return _with_hint(_("{file} was still running at import after {seconds:g} s, the limit for one check "
+                                "({where}: a loop that never ends?)", file=name, seconds=seconds, where=where))
+        return _with_hint(_("{file} was still running at import, the limit for one check "
+                            "({where}: a loop that never ends?)", file=name, where=where))
     syntax = info.get("syntax")
     if isinstance(syntax, dict):
         line = (syntax.get("text") or "").rstrip("\n")
@@ -64,16 +79,25 @@ def import_error_message(info: dict, path: Path) -> str:
             caret = "\n    " + " " * max(0, offset - 1 - (len(line) - len(stripped))) + "^"
             line = stripped
         error_type = info.get("type", "SyntaxError")
-        what = "a syntax error" if error_type == "SyntaxError" else f"an {error_type}"
-        summary = f"{name} has {what} at line {syntax.get('line')} ({syntax.get('msg')})"
-        return summary + (f"\n    {line}{caret}" if line else "")
-    at, frame = _at(info)
+        values = dict(file=name, line=syntax.get("line"), error=str(syntax.get("msg")))
+        if error_type == "SyntaxError":
+            summary = _("{file} has a syntax error at line {line} ({error})", **values)
+        else:
+            summary = _("{file} has an {type} at line {line} ({error})", type=error_type, **values)
+        return join([summary, f"    {line}{caret}" if line else ""], "\n")
+    frame = _last_frame(info)
     if info.get("type") == "SystemExit":
         code = info.get("exit")
         source = (frame or {}).get("source", "")
         call = source if source and len(source) <= 60 else f"sys.exit({'' if code is None else repr(code)})"
-        return f"{name} stopped the program at import ({call}{at})\n{TOP_LEVEL_HINT}"
-    return f"importing {name} failed{at}: {info.get('type', 'Exception')}: {info.get('message', '')}"
+        if frame:
+            return _with_hint(_("{file} stopped the program at import ({call} at line {line})", file=name,
+                                call=call, line=frame["line"]))
+        return _with_hint(_("{file} stopped the program at import ({call})", file=name, call=call))
+    error = f"{info.get('type', 'Exception')}: {info.get('message', '')}"
+    if frame:
+        return _("importing {file} failed at line {line}: {error}", file=name, line=frame["line"], error=error)
+    return _("importing {file} failed: {error}", file=name, error=error)
 
 
 class StudentModule(Remote):

@@ -7,6 +7,8 @@ import signal
 import threading
 import time
 
+from autograder.i18n import _, render
+
 
 class CheckTimeout(BaseException):
     """The check ran past its limit.
@@ -14,24 +16,29 @@ class CheckTimeout(BaseException):
     A ``BaseException`` so that a student's ``except Exception:`` cannot swallow it.
     """
 
-    def __init__(self, message: str, seconds: float):
-        super().__init__(message)
+    def __init__(self, message, seconds: float):
+        super().__init__(message, seconds)
+        self.message = message
+        """What the student reads (an :mod:`autograder.i18n` message)."""
         self.seconds = seconds
         """The limit that ran out."""
+
+    def __str__(self) -> str:
+        return render(self.message)
 
 
 def _usable() -> bool:
     return hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
 
 
-def _expired(what: str, seconds: float) -> CheckTimeout:
-    return CheckTimeout(
-        f"{what} was still running after {seconds:g} s, the limit for this check. "
-        "Look for a loop that never ends, or work far beyond what the check asks for.", seconds)
+def _expired(what, seconds: float) -> CheckTimeout:
+    return CheckTimeout(_("{what} was still running after {seconds:g} s, the limit for this check. Look for a loop "
+                          "that never ends, or work far beyond what the check asks for.", what=what, seconds=seconds),
+                        seconds)
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float | None, what: str):
+def time_limit(seconds: float | None, what):
     """Raise :class:`CheckTimeout` in the running code after ``seconds`` (no limit if falsy).
 
     Uses ``SIGALRM``, so it applies on Unix in the main thread; elsewhere the
@@ -58,9 +65,10 @@ class CheckClock:
     is only ever raised inside the check's own work.
     """
 
-    def __init__(self, seconds: float | None, what: str):
+    def __init__(self, seconds: float | None, what):
         self.seconds = seconds
         self.what = what
+        """What is timed, for the message (``_("the check {name}", ...)``, or a plain string)."""
         self.spent = 0.0
         self._since: float | None = None
 

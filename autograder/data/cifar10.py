@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from autograder.i18n import _
+
 from .errors import CorruptDataError, DataError, DataNotFoundError, fix_hint
 
 FOLDER = "cifar-10-batches-py"
@@ -90,10 +92,8 @@ def source_files(root: str | Path, train: bool) -> list[Path]:
     paths = [folder / name for name in batch_names(train)]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
-        raise DataNotFoundError(
-            f"CIFAR-10 not found under {folder}: missing {', '.join(missing)}. "
-            f"{fix_hint('cifar10')}"
-        )
+        raise DataNotFoundError(_("CIFAR-10 not found under {folder}: missing {files}. {fix}",
+                                  folder=str(folder), files=", ".join(missing), fix=fix_hint("cifar10")))
     return paths
 
 
@@ -106,19 +106,20 @@ def unpickle(path: Path) -> Any:
         with path.open("rb") as f:
             return _ArrayOnlyUnpickler(f, encoding="latin1").load()
     except OSError as e:
-        raise DataError(f"{path} cannot be opened: {e}") from e
+        raise DataError(_("{path} cannot be opened: {error}", path=str(path), error=str(e))) from e
     except _RefusedGlobal as e:
-        raise CorruptDataError(
-            f"{path} is not a CIFAR-10 batch: it asks to build the Python object {e}, "
-            f"and a batch holds only arrays, lists and strings. Not loading it, because "
-            f"unpickling such a file can run code. Replace it with a copy from the official archive."
-        ) from e
+        raise CorruptDataError(_(
+            "{path} is not a CIFAR-10 batch: it asks to build the Python object {name}, "
+            "and a batch holds only arrays, lists and strings. Not loading it, because "
+            "unpickling such a file can run code. Replace it with a copy from the official archive.",
+            path=str(path), name=str(e))) from e
     except Exception as e:
-        raise CorruptDataError(
-            f"{path} cannot be read as a CIFAR-10 batch: {type(e).__name__}: {e}. "
-            f"The file is damaged or cut short; delete the {path.parent.name} folder "
-            f"and run `dlkit data download cifar10`, or copy it again."
-        ) from e
+        error = f"{type(e).__name__}: {e}"
+        raise CorruptDataError(_(
+            "{path} cannot be read as a CIFAR-10 batch: {error}. "
+            "The file is damaged or cut short; delete the {folder} folder "
+            "and run `dlkit data download cifar10`, or copy it again.",
+            path=str(path), error=error, folder=path.parent.name)) from e
 
 
 def read_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -130,41 +131,40 @@ def read_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     batch = unpickle(path)
     if not isinstance(batch, dict):
-        raise CorruptDataError(
-            f"{path} holds a {type(batch).__name__}, not the dict a CIFAR-10 batch is."
-        )
+        raise CorruptDataError(_("{path} holds a {type}, not the dict a CIFAR-10 batch is.",
+                                 path=str(path), type=type(batch).__name__))
     missing = [k for k in REQUIRED_KEYS if k not in batch]
     if missing:
-        raise CorruptDataError(
-            f"{path} is missing the key(s) {', '.join(repr(k) for k in missing)}; "
-            f"a CIFAR-10 batch has {', '.join(repr(k) for k in REQUIRED_KEYS)} "
-            f"(it has {', '.join(repr(k) for k in batch)})."
-        )
+        raise CorruptDataError(_(
+            "{path} is missing the key(s) {missing}; a CIFAR-10 batch has {required} (it has {present}).",
+            path=str(path), missing=", ".join(repr(k) for k in missing),
+            required=", ".join(repr(k) for k in REQUIRED_KEYS), present=", ".join(repr(k) for k in batch)))
     data = batch["data"]
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
             or data.shape[1] != ROW_LENGTH:
-        given = (f"{type(data).__name__} of dtype {data.dtype} and shape {data.shape}"
-                 if isinstance(data, np.ndarray) else type(data).__name__)
-        raise CorruptDataError(
-            f"{path}: 'data' is a {given}; expected a uint8 array of shape "
-            f"(N, {ROW_LENGTH})."
-        )
+        if isinstance(data, np.ndarray):
+            raise CorruptDataError(_(
+                "{path}: 'data' is a {type} of dtype {dtype} and shape {shape}; expected a uint8 array of shape "
+                "(N, {length}).", path=str(path), type=type(data).__name__, dtype=str(data.dtype),
+                shape=str(data.shape), length=ROW_LENGTH))
+        raise CorruptDataError(_("{path}: 'data' is a {type}; expected a uint8 array of shape (N, {length}).",
+                                 path=str(path), type=type(data).__name__, length=ROW_LENGTH))
     try:
         labels = np.asarray(batch["labels"], dtype=np.int64)
     except (TypeError, ValueError) as e:
-        raise CorruptDataError(f"{path}: 'labels' is not a list of integers ({e}).") from e
+        raise CorruptDataError(_("{path}: 'labels' is not a list of integers ({error}).",
+                                 path=str(path), error=str(e))) from e
     if labels.ndim != 1 or len(labels) != len(data) or len(batch["filenames"]) != len(data):
-        raise CorruptDataError(
-            f"{path} disagrees with itself: {len(data)} images, "
-            f"{labels.size} labels, {len(batch['filenames'])} file names; "
-            f"all three counts must be equal."
-        )
+        raise CorruptDataError(_(
+            "{path} disagrees with itself: {images} images, {labels} labels, {names} file names; "
+            "all three counts must be equal.",
+            path=str(path), images=len(data), labels=labels.size, names=len(batch["filenames"])))
     bad = np.flatnonzero((labels < 0) | (labels >= len(CIFAR10_CLASSES)))
     if bad.size:
-        raise CorruptDataError(
-            f"{path} has {bad.size} label(s) outside 0..9; the first is "
-            f"{labels[bad[0]]} at index {bad[0]}. Is this CIFAR-100 rather than CIFAR-10?"
-        )
+        raise CorruptDataError(_(
+            "{path} has {n} label(s) outside 0..9; the first is {label} at index {index}. "
+            "Is this CIFAR-100 rather than CIFAR-10?",
+            path=str(path), n=int(bad.size), label=int(labels[bad[0]]), index=int(bad[0])))
     return data, labels
 
 
@@ -179,12 +179,11 @@ def check_class_names(root: str | Path) -> None:
     meta = unpickle(path)
     names = meta.get("label_names") if isinstance(meta, dict) else None
     if names is None:
-        raise CorruptDataError(f"{path} has no 'label_names'; it is not CIFAR-10's meta file.")
+        raise CorruptDataError(_("{path} has no 'label_names'; it is not CIFAR-10's meta file.", path=str(path)))
     if tuple(names) != CIFAR10_CLASSES:
-        raise CorruptDataError(
-            f"{path} names the classes {list(names)}; CIFAR-10's are "
-            f"{list(CIFAR10_CLASSES)}. This folder holds some other data set."
-        )
+        raise CorruptDataError(_(
+            "{path} names the classes {names}; CIFAR-10's are {expected}. This folder holds some other data set.",
+            path=str(path), names=str(list(names)), expected=str(list(CIFAR10_CLASSES))))
 
 
 def load_cifar10(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -199,7 +198,7 @@ def load_cifar10(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Ten
     paths = source_files(root, train)
     check_class_names(root)
     batches = [read_batch(p) for p in paths]
-    data = np.concatenate([d for d, _ in batches])
+    data = np.concatenate([d for d, _labels in batches])
     labels = np.concatenate([lab for _, lab in batches])
     images = torch.from_numpy(data).reshape(-1, 3, 32, 32)
     return images, torch.from_numpy(labels)

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from autograder.i18n import _, join
+
 from . import cifar10, mnist
 from .errors import DataError
 from .root import data_root
@@ -103,12 +105,12 @@ def _stream(url: str, out: BinaryIO, label: str, progress: bool) -> str:
         finally:
             bar.close()
     if total is not None and bar.done != total:
-        raise OSError(f"the transfer ended after {bar.done} of {total} bytes")
+        raise OSError(_("the transfer ended after {done} of {total} bytes", done=bar.done, total=total))
     return md5.hexdigest()
 
 
 def fetch(urls: list[str], dest: Path, md5: str, progress: bool = True,
-          dataset: str = "mnist", by_hand: str | None = None) -> str:
+          dataset: str = "mnist", by_hand=None) -> str:
     """Download the first of `urls` that works to `dest`, checking its MD5.
 
     Tries each URL in turn; `dest` appears only once a complete file with the
@@ -124,20 +126,20 @@ def fetch(urls: list[str], dest: Path, md5: str, progress: bool = True,
                 got = _stream(url, out, dest.name, progress)
                 out.close()
             except (OSError, ValueError, http.client.HTTPException) as e:
-                failures.append(f"  {url}: {_reason(e)}")
+                failures.append(f"  {url}: {_reason(e)}")  # what urllib or the system said, as it said it
                 continue
             if got != md5:
-                failures.append(f"  {url}: MD5 is {got}, expected {md5} (wrong or damaged file)")
+                failures.append(_("  {url}: MD5 is {got}, expected {md5} (wrong or damaged file)", url=url, got=got,
+                                  md5=md5))
                 continue
             os.replace(tmp, dest)
             return url
-    manual = by_hand or f"copy {dest.name} by hand into {dest.parent}"
-    raise DataError(
-        f"Could not download {dest.name}. Tried:\n" + "\n".join(failures) + "\n"
-        f"Check your internet connection; or try a mirror you trust with "
-        f"`dlkit data download {dataset} --mirror URL` (URL: a folder that serves "
-        f"{dest.name}); or {manual}."
-    )
+    manual = by_hand or _("copy {file} by hand into {folder}", file=dest.name, folder=str(dest.parent))
+    raise DataError(_(
+        "Could not download {file}. Tried:\n{failures}\n"
+        "Check your internet connection; or try a mirror you trust with "
+        "`dlkit data download {dataset} --mirror URL` (URL: a folder that serves {file}); or {manual}.",
+        file=dest.name, failures=join(failures, "\n"), dataset=dataset, manual=manual))
 
 
 def _reason(e: BaseException) -> str:
@@ -160,7 +162,8 @@ def _gunzip(src: Path, dest: Path) -> None:
             with gzip.open(src, "rb") as f:
                 shutil.copyfileobj(f, out)
         except (OSError, EOFError) as e:
-            raise DataError(f"{src} does not decompress ({e}); delete it and try again.") from e
+            raise DataError(_("{file} does not decompress ({error}); delete it and try again.", file=str(src),
+                              error=str(e))) from e
         out.close()
         os.replace(tmp, dest)
 
@@ -199,10 +202,9 @@ def _safe_members(archive: tarfile.TarFile, archive_path: Path) -> Iterator[tarf
     for member in archive:
         parts = Path(member.name).parts
         if member.name.startswith("/") or ".." in parts:
-            raise DataError(
-                f"{archive_path} holds an unsafe path {member.name!r}; refusing to extract it. "
-                f"The archive is not the official CIFAR-10 one."
-            )
+            raise DataError(_(
+                "{archive} holds an unsafe path {member}; refusing to extract it. "
+                "The archive is not the official CIFAR-10 one.", archive=str(archive_path), member=repr(member.name)))
         if member.isfile() and len(parts) == 2 and parts[0] == cifar10.FOLDER:
             yield member
 
@@ -227,7 +229,8 @@ def extract_cifar10(archive_path: Path, root: Path) -> None:
                     out.close()
                     os.replace(tmp, dest)
     except (tarfile.TarError, EOFError, OSError) as e:
-        raise DataError(f"{archive_path} cannot be extracted ({e}); delete it and try again.") from e
+        raise DataError(_("{archive} cannot be extracted ({error}); delete it and try again.",
+                          archive=str(archive_path), error=str(e))) from e
 
 
 def download_cifar10(root: Path, mirror: str | None = None, progress: bool = True,
@@ -245,8 +248,8 @@ def download_cifar10(root: Path, mirror: str | None = None, progress: bool = Tru
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix=".dlkit-download-") as tmp:
         archive = Path(tmp) / CIFAR10_ARCHIVE
-        by_hand = (f"fetch {CIFAR10_URL} some other way and unpack it into {root} "
-                   f"(it holds {cifar10.FOLDER}/)")
+        by_hand = _("fetch {url} some other way and unpack it into {root} (it holds {folder}/)",
+                    url=CIFAR10_URL, root=str(root), folder=cifar10.FOLDER)
         fetch(urls, archive, CIFAR10_MD5, progress, dataset="cifar10", by_hand=by_hand)
         extract_cifar10(archive, root)
 
@@ -263,9 +266,8 @@ def download(dataset: str, root: str | Path | None = None, mirror: str | None = 
     names = DATASETS if dataset == "all" else (dataset,)
     unknown = [n for n in names if n not in DATASETS]
     if unknown:
-        raise DataError(
-            f"Unknown data set {dataset!r}; choose one of {', '.join(DATASETS)} or 'all'."
-        )
+        raise DataError(_("Unknown data set {dataset}; choose one of {names} or 'all'.", dataset=repr(dataset),
+                          names=", ".join(DATASETS)))
     resolved = data_root(root)
     for name in names:
         if name == "mnist":

@@ -2,14 +2,18 @@
 
 Every message says what is wrong, where, and what to do about it, because the
 person reading it is a student or TA who wants their data back, not a
-traceback into the kit.
+traceback into the kit. Messages are :mod:`autograder.i18n` messages, rendered
+in the reader's language when they are shown.
 """
 
 from __future__ import annotations
 
+from autograder.i18n import Said, _
 
-class DataError(Exception):
-    """A data set is missing, damaged, or could not be fetched."""
+
+class DataError(Said, Exception):
+    """A data set is missing, damaged, or could not be fetched; ``message`` (an
+    :mod:`autograder.i18n` message) says what, where, and what to do."""
 
     dataset: str = ""
     """The data set's display name (``MNIST``, ``CIFAR-10``) once known; set by the reader that raised it."""
@@ -23,14 +27,12 @@ class CorruptDataError(DataError):
     """A file is there but its contents are not what the format says."""
 
 
-FIX_HINT = (
-    "Fix: run `dlkit data download {command}` (needs the internet); or, with a copy you already have, "
-    "`dlkit data link ~/datasets` (the folder that holds {folder}/), or set DLKIT_DATA to that folder."
-)
 FOLDERS = {"mnist": "MNIST", "cifar10": "cifar-10-batches-py"}
 """The folder each data set has in torchvision's layout, under the data root."""
 
 
-def fix_hint(command: str) -> str:
-    """The standard "how to get the data" sentence for `command` (mnist, cifar10)."""
-    return FIX_HINT.format(command=command, folder=FOLDERS.get(command, command))
+def fix_hint(command: str):
+    """The standard "how to get the data" sentence for `command` (mnist, cifar10), as a message."""
+    return _("Fix: run `dlkit data download {command}` (needs the internet); or, with a copy you already have, "
+             "`dlkit data link ~/datasets` (the folder that holds {folder}/), or set DLKIT_DATA to that folder.",
+             command=command, folder=FOLDERS.get(command, command))

@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.i18n import _
+
 from . import cifar10, mnist
 from .errors import DataError, DataNotFoundError
 from .root import data_root
@@ -65,25 +67,23 @@ def link(src: str | Path, root: str | Path | None = None, copy: bool = False) ->
     source_root = Path(src).expanduser().resolve()
     target_root = data_root(root)
     if not source_root.is_dir():
-        raise DataNotFoundError(
-            f"{src} is not a folder; pass the folder that holds MNIST/ or {cifar10.FOLDER}/."
-        )
+        raise DataNotFoundError(_("{src} is not a folder; pass the folder that holds MNIST/ or {folder}/.",
+                                  src=str(src), folder=cifar10.FOLDER))
     resolved_target = target_root.resolve()
     if resolved_target == source_root or source_root in resolved_target.parents:
-        raise DataError(
-            f"The data root {target_root} is {src} or inside it; linking would write into {src}. "
-            f"Choose another data root with --data-root, or use DLKIT_DATA={source_root} directly."
-        )
+        raise DataError(_(
+            "The data root {root} is {src} or inside it; linking would write into {src}. "
+            "Choose another data root with --data-root, or use DLKIT_DATA={source} directly.",
+            root=str(target_root), src=str(src), source=str(source_root)))
     files = data_files(source_root)
     if not files:
         guess = next((p for p in source_root.parents[:2] if data_files(p)), None)
-        hint = f" Did you mean {guess}?" if guess else ""
-        raise DataNotFoundError(
-            f"Found no MNIST or CIFAR-10 files under {source_root}. Expected torchvision's layout: "
-            f"{source_root}/MNIST/raw/train-images-idx3-ubyte ... and/or "
-            f"{source_root}/{cifar10.FOLDER}/data_batch_1 ...; pass the folder that contains "
-            f"MNIST/ and {cifar10.FOLDER}/.{hint}"
-        )
+        hint = _(" Did you mean {guess}?", guess=str(guess)) if guess else ""
+        raise DataNotFoundError(_(
+            "Found no MNIST or CIFAR-10 files under {source}. Expected torchvision's layout: "
+            "{source}/MNIST/raw/train-images-idx3-ubyte ... and/or {source}/{folder}/data_batch_1 ...; "
+            "pass the folder that contains MNIST/ and {folder}/.{hint}",
+            source=str(source_root), folder=cifar10.FOLDER, hint=hint))
     plan, conflicts = [], []
     for file in files:
         dest = target_root / file.relative_to(source_root)
@@ -95,11 +95,10 @@ def link(src: str | Path, root: str | Path | None = None, copy: bool = False) ->
         else:
             plan.append(Linked(file, dest, "copied" if copy else "linked"))
     if conflicts:
-        raise DataError(
-            f"Not linking anything: these files already exist under {target_root} and are not "
-            f"links to {source_root}:\n  " + "\n  ".join(conflicts) +
-            "\nMove or delete them first if you want the copies from the source folder."
-        )
+        raise DataError(_(
+            "Not linking anything: these files already exist under {root} and are not links to {source}:\n"
+            "  {files}\nMove or delete them first if you want the copies from the source folder.",
+            root=str(target_root), source=str(source_root), files="\n  ".join(conflicts)))
     done = []
     for item in plan:
         if item.how == "already there":

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import torch
 
+from autograder.i18n import _
+
 from .errors import CorruptDataError, DataNotFoundError, fix_hint
 
 IMAGES_MAGIC = 2051
@@ -60,10 +62,9 @@ def source_files(root: str | Path, train: bool) -> list[Path]:
         else:
             found.append(path)
     if missing:
-        raise DataNotFoundError(
-            f"MNIST not found under {folder}: missing {', '.join(missing)} "
-            f"(uncompressed or .gz). {fix_hint('mnist')}"
-        )
+        raise DataNotFoundError(_(
+            "MNIST not found under {folder}: missing {files} (uncompressed or .gz). {fix}",
+            folder=str(folder), files=", ".join(missing), fix=fix_hint("mnist")))
     return found
 
 
@@ -74,15 +75,15 @@ def _read_bytes(path: Path) -> bytes:
         with gzip.open(path, "rb") as f:
             return f.read()
     except EOFError as e:
-        raise CorruptDataError(
-            f"{path} is cut short: the gzip stream ends before its end marker "
-            f"(an interrupted download?). Delete it and download it again. ({e})"
-        ) from e
+        raise CorruptDataError(_(
+            "{path} is cut short: the gzip stream ends before its end marker "
+            "(an interrupted download?). Delete it and download it again. ({error})",
+            path=str(path), error=str(e))) from e
     except (gzip.BadGzipFile, zlib.error) as e:
-        raise CorruptDataError(
-            f"{path} is not a valid gzip file ({e}). Delete it and download it again, "
-            f"or replace it with the uncompressed file of the same name without `.gz`."
-        ) from e
+        raise CorruptDataError(_(
+            "{path} is not a valid gzip file ({error}). Delete it and download it again, "
+            "or replace it with the uncompressed file of the same name without `.gz`.",
+            path=str(path), error=str(e))) from e
 
 
 def read_idx(path: str | Path, expected_magic: int) -> torch.Tensor:
@@ -94,40 +95,42 @@ def read_idx(path: str | Path, expected_magic: int) -> torch.Tensor:
     """
     path = Path(path)
     raw = _read_bytes(path)
-    kind = "images" if expected_magic == IMAGES_MAGIC else "labels"
+    is_images = expected_magic == IMAGES_MAGIC
     if len(raw) < 4:
-        raise CorruptDataError(
-            f"{path} is {len(raw)} bytes long, too short to be an IDX file "
-            f"(the header alone is at least 8 bytes). Delete it and download it again."
-        )
+        raise CorruptDataError(_(
+            "{path} is {size} bytes long, too short to be an IDX file "
+            "(the header alone is at least 8 bytes). Delete it and download it again.",
+            path=str(path), size=len(raw)))
     (magic,) = struct.unpack(">I", raw[:4])
     if magic != expected_magic:
         hint = ""
         if magic == (IMAGES_MAGIC if expected_magic == LABELS_MAGIC else LABELS_MAGIC):
-            hint = " It looks like the images and labels files have been swapped."
+            hint = _(" It looks like the images and labels files have been swapped.")
         elif raw[:2] == b"\x1f\x8b":
-            hint = " It is gzip-compressed: name it with a `.gz` suffix or decompress it."
+            hint = _(" It is gzip-compressed: name it with a `.gz` suffix or decompress it.")
+        values = dict(path=str(path), magic=magic, expected=expected_magic, hint=hint)
         raise CorruptDataError(
-            f"{path} is not an MNIST {kind} file: its magic number is {magic}, "
-            f"expected {expected_magic}.{hint}"
-        )
+            _("{path} is not an MNIST images file: its magic number is {magic}, expected {expected}.{hint}", **values)
+            if is_images else
+            _("{path} is not an MNIST labels file: its magic number is {magic}, expected {expected}.{hint}", **values))
     ndim = raw[3]
     header_len = 4 + 4 * ndim
     if len(raw) < header_len:
-        raise CorruptDataError(
-            f"{path} is cut short inside its header: {len(raw)} bytes, "
-            f"the header needs {header_len}. Delete it and download it again."
-        )
+        raise CorruptDataError(_(
+            "{path} is cut short inside its header: {size} bytes, "
+            "the header needs {needed}. Delete it and download it again.",
+            path=str(path), size=len(raw), needed=header_len))
     dims = struct.unpack(f">{ndim}I", raw[4:header_len])
     expected_len = header_len + _product(dims)
     if len(raw) != expected_len:
-        what = "cut short" if len(raw) < expected_len else "longer than its header says"
-        size_note = " (after decompression)" if path.suffix == ".gz" else ""
+        values = dict(path=str(path), dims=str(dims), expected=expected_len, size=len(raw),
+                      note=_(" (after decompression)") if path.suffix == ".gz" else "")
         raise CorruptDataError(
-            f"{path} is {what}: the header promises {dims} values, so {expected_len} "
-            f"bytes, but the file has {len(raw)} bytes{size_note}. "
-            f"Delete it and download it again."
-        )
+            _("{path} is cut short: the header promises {dims} values, so {expected} bytes, but the file has "
+              "{size} bytes{note}. Delete it and download it again.", **values)
+            if len(raw) < expected_len else
+            _("{path} is longer than its header says: the header promises {dims} values, so {expected} bytes, "
+              "but the file has {size} bytes{note}. Delete it and download it again.", **values))
     values = torch.frombuffer(bytearray(raw[header_len:]), dtype=torch.uint8)
     return values.reshape(dims)
 
@@ -142,25 +145,22 @@ def _product(dims: tuple[int, ...]) -> int:
 def check_images(images: torch.Tensor, path: Path) -> None:
     """Require images of shape (N, 28, 28)."""
     if images.dim() != 3 or tuple(images.shape[1:]) != IMAGE_SIZE:
-        raise CorruptDataError(
-            f"{path} holds images of shape {tuple(images.shape)}; MNIST images are "
-            f"(N, 28, 28)."
-        )
+        raise CorruptDataError(_("{path} holds images of shape {shape}; MNIST images are (N, 28, 28).",
+                                 path=str(path), shape=str(tuple(images.shape))))
 
 
 def check_labels(labels: torch.Tensor, path: Path) -> None:
     """Require a 1-D label vector with every value in 0..9."""
     if labels.dim() != 1:
-        raise CorruptDataError(
-            f"{path} holds labels of shape {tuple(labels.shape)}; MNIST labels are (N,)."
-        )
+        raise CorruptDataError(_("{path} holds labels of shape {shape}; MNIST labels are (N,).",
+                                 path=str(path), shape=str(tuple(labels.shape))))
     bad = (labels >= NUM_CLASSES).nonzero().flatten()
     if bad.numel():
         first = int(bad[0])
-        raise CorruptDataError(
-            f"{path} has {bad.numel()} label(s) outside 0..9; the first is "
-            f"{int(labels[first])} at index {first}. The file is damaged or is not MNIST."
-        )
+        raise CorruptDataError(_(
+            "{path} has {n} label(s) outside 0..9; the first is {label} at index {index}. "
+            "The file is damaged or is not MNIST.",
+            path=str(path), n=bad.numel(), label=int(labels[first]), index=first))
 
 
 def load_mnist(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -177,9 +177,9 @@ def load_mnist(root: str | Path, train: bool) -> tuple[torch.Tensor, torch.Tenso
     labels = read_idx(labels_path, LABELS_MAGIC)
     check_labels(labels, labels_path)
     if images.shape[0] != labels.shape[0]:
-        raise CorruptDataError(
-            f"MNIST {SPLIT_PREFIX[bool(train)]} files disagree: {images_path} has "
-            f"{images.shape[0]} images but {labels_path} has {labels.shape[0]} labels. "
-            f"Both must come from the same download."
-        )
+        raise CorruptDataError(_(
+            "MNIST {split} files disagree: {images_path} has {images} images but {labels_path} has {labels} labels. "
+            "Both must come from the same download.",
+            split=SPLIT_PREFIX[bool(train)], images_path=str(images_path), images=images.shape[0],
+            labels_path=str(labels_path), labels=labels.shape[0]))
     return images, labels.to(torch.int64)

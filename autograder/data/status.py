@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.i18n import _, display_width, pad, render
+
 from . import cifar10, mnist
 from .cache import load_tensors
 from .errors import DataError, DataNotFoundError
@@ -36,7 +38,8 @@ class StatusRow:
     path: Path
     """The folder the split is read from."""
     detail: str = ""
-    """Why it is missing or corrupt, and what to do; empty when present."""
+    """Why it is missing or corrupt, and what to do (in the language of the moment it was checked);
+    empty when present."""
 
 
 def status(root: str | Path | None = None) -> list[StatusRow]:
@@ -53,37 +56,51 @@ def status(root: str | Path | None = None) -> list[StatusRow]:
             split = "train" if train else "test"
             path = folder(resolved)
             try:
-                images, _ = load_tensors(name, train, resolved)
+                images, _labels = load_tensors(name, train, resolved)
             except DataNotFoundError as e:
-                rows.append(StatusRow(display, split, MISSING, None, path, str(e)))
+                rows.append(StatusRow(display, split, MISSING, None, path, render(e.message)))
             except DataError as e:
-                rows.append(StatusRow(display, split, CORRUPT, None, path, str(e)))
+                rows.append(StatusRow(display, split, CORRUPT, None, path, render(e.message)))
             else:
                 count, official = int(images.shape[0]), OFFICIAL_COUNTS[(name, train)]
                 if count < official:
-                    detail = (f"{count:,} of the official {official:,} images. The quick profile's checks run on it; "
-                              f"course-length (full profile) figures need the whole split: "
-                              f"`dlkit data download {name} --force`.")
-                    rows.append(StatusRow(display, split, PARTIAL, count, path, detail))
+                    shown, full = format(count, ","), format(official, ",")
+                    detail = _("{count} of the official {official} images. The quick profile's checks run on it; "
+                               "course-length (full profile) figures need the whole split: "
+                               "`dlkit data download {name} --force`.",
+                               count=shown, official=full, name=name)
+                    rows.append(StatusRow(display, split, PARTIAL, count, path, render(detail)))
                 else:
                     rows.append(StatusRow(display, split, PRESENT, count, path))
     return rows
 
 
+SPLITS = {"train": _("train"), "test": _("test")}
+"""How a split is named in the table."""
+STATES = {PRESENT: _("present"), PARTIAL: _("partial"), MISSING: _("missing"), CORRUPT: _("corrupt")}
+"""How a state is named in the table."""
+
+
+
+
 def format_status(rows: list[StatusRow]) -> str:
-    """A plain-text table of `rows`, followed by the details of any problem."""
-    header = ("data set", "split", "state", "images", "path")
+    """A plain-text table of `rows`, followed by the details of any problem (in the current language)."""
+    header = tuple(render(h) for h in (_("data set"), _("split"), _("state"), _("images"), _("path")))
     table = [header] + [
-        (r.dataset, r.split, r.state, "-" if r.count is None else str(r.count), str(r.path))
+        (r.dataset, render(SPLITS.get(r.split, r.split)), render(STATES.get(r.state, r.state)),
+         "-" if r.count is None else str(r.count), str(r.path))
         for r in rows
     ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
+    widths = [max(display_width(line[i]) for line in table) for i in range(len(header) - 1)]
     lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths)) + "  " + line[-1]
+        "  ".join(pad(cell, w) for cell, w in zip(line[:-1], widths)) + "  " + line[-1]
         for line in table
     ]
     problems = [r for r in rows if r.state != PRESENT]
     if problems:
         lines.append("")
-        lines.extend(f"{r.dataset} {r.split} is {r.state}: {r.detail}" for r in problems)
+        lines.extend(render(_("{dataset} {split} is {state}: {detail}", dataset=r.dataset,
+                              split=SPLITS.get(r.split, r.split), state=STATES.get(r.state, r.state),
+                              detail=r.detail))
+                     for r in problems)
     return "\n".join(lines)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from autograder.i18n import Said, _, render
 from autograder.probe import wire
 from autograder.timeout import CheckTimeout, current_clock
 
@@ -76,19 +77,26 @@ class ImportFailed(RemoteError):
 
 class WorkerDied(Exception):
     """The worker ended while answering; ``reason`` says how, for the student ("crashed with a
-    segmentation fault (SIGSEGV)")."""
+    segmentation fault (SIGSEGV)"): an :mod:`autograder.i18n` message whose subject is the grading
+    process (``_("the grading process {reason}", reason=...)``)."""
 
-    def __init__(self, reason: str, kind: str = "crashed"):
-        super().__init__(reason)
+    def __init__(self, reason, kind: str = "crashed"):
+        super().__init__(reason, kind)
         self.reason = reason
+        self.message = _("the grading process {reason}", reason=reason)
+        """The reason as a sentence."""
         self.kind = kind
         """``crashed`` or ``out_of_memory``."""
         self.file: str | None = None
         """The student file being imported when it ended, if it was an import."""
 
+    def __str__(self) -> str:
+        return render(self.reason)
 
-class ProtocolError(Exception):
-    """The worker's reply was not a reply to the request (something wrote on the kit's channel)."""
+
+class ProtocolError(Said, Exception):
+    """The worker's reply was not a reply to the request (something wrote on the kit's channel);
+    ``message`` (an :mod:`autograder.i18n` message) says so to the student."""
 
 
 @dataclass
@@ -216,14 +224,15 @@ class WorkerClient:
             raise
         except wire.WireError as error:
             self.stop()
-            raise ProtocolError(f"the kit's channel to your code received something that is not the kit's ({error}): "
-                                "does your code write to a file descriptor it did not open?") from None
+            raise ProtocolError(_("the kit's channel to your code received something that is not the kit's "
+                                  "({error}): does your code write to a file descriptor it did not open?",
+                                  error=str(error))) from None
         finally:
             self._flush_output()
         if not isinstance(reply, dict) or reply.get("id") != number:
             self.stop()
-            raise ProtocolError("the worker sent a reply that was not an answer to the kit's request "
-                                "(did your code write to the kit's channel?)")
+            raise ProtocolError(_("the worker sent a reply that was not an answer to the kit's request "
+                                  "(did your code write to the kit's channel?)"))
         if "error" in reply:
             info = reply["error"] if isinstance(reply["error"], dict) else {"message": str(reply["error"])}
             for frame in info.get("frames") or []:  # the model a frame was running, as a Remote
@@ -237,7 +246,7 @@ class WorkerClient:
             return wire.decode(reply.get("ok"), reply_buffers, self._incoming_handle)
         except wire.WireError as error:
             self.stop()
-            raise ProtocolError(f"the worker sent a value the kit cannot read ({error})") from None
+            raise ProtocolError(_("the worker sent a value the kit cannot read ({error})", error=str(error))) from None
 
     def _read(self, fd: int, n: int) -> bytes:
         """Exactly ``n`` bytes; waits in ``select`` so the check's alarm can interrupt the wait."""
@@ -298,7 +307,8 @@ class WorkerClient:
             raise
         except WorkerDied as died:
             died.file = file
-            self.failed_imports[file] = {"kind": "died", "file": file, "message": died.reason, "reason": died.reason}
+            self.failed_imports[file] = {"kind": "died", "file": file, "message": render(died.reason),
+                                         "reason": render(died.reason), "why": died.reason}
             raise ImportFailed(self.failed_imports[file]) from None
         except CheckTimeout as timeout:
             self.failed_imports[file] = {"kind": "timeout", "file": file, "message": str(timeout),
@@ -348,7 +358,12 @@ class StaleRemote(RuntimeError):
     """A ``Remote`` from a worker that has since been restarted."""
 
     def __init__(self, label: str):
-        super().__init__(f"{label} belonged to a worker that has ended")
+        super().__init__(label)
+        self.label = label
+        self.message = _("{label} belonged to a worker that has ended", label=label)
+
+    def __str__(self) -> str:
+        return render(self.message)
 
 
 class Remote:
@@ -432,26 +447,28 @@ def remote_type_name(value: Any) -> str:
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
-def wait_status_reason(status: int | None, killed_for: str | None, limits: dict | None = None) -> tuple[str, str]:
-    """(reason, kind) for a worker that ended: ``"crashed with a segmentation fault (SIGSEGV)"``."""
+def wait_status_reason(status: int | None, killed_for: str | None, limits: dict | None = None) -> tuple[object, str]:
+    """(reason, kind) for a worker that ended: ``"crashed with a segmentation fault (SIGSEGV)"``, an
+    :mod:`autograder.i18n` message whose subject is the grading process."""
     limits = limits or {}
     if killed_for == "memory":
-        return f"used more than {limits.get('memory_mb', '?')} MB of memory and was stopped", "out_of_memory"
+        return _("used more than {mb} MB of memory and was stopped", mb=limits.get("memory_mb", "?")), "out_of_memory"
     if killed_for == "processes":
-        return (f"started more than {limits.get('max_processes', '?')} processes at once (a fork bomb?) "
-                "and was stopped", "crashed")
+        return (_("started more than {n} processes at once (a fork bomb?) and was stopped",
+                  n=limits.get("max_processes", "?")), "crashed")
     if status is None:
-        return "stopped answering", "crashed"
+        return _("stopped answering"), "crashed"
     if status == -signal.SIGKILL:
-        return "was killed by the system (SIGKILL), most likely for running out of memory", "out_of_memory"
+        return _("was killed by the system (SIGKILL), most likely for running out of memory"), "out_of_memory"
     if status < 0:
-        names = {signal.SIGSEGV: "a segmentation fault (SIGSEGV)", signal.SIGBUS: "a bus error (SIGBUS)",
-                 signal.SIGFPE: "a floating-point exception (SIGFPE)", signal.SIGILL: "an illegal instruction (SIGILL)",
-                 signal.SIGABRT: "an abort (SIGABRT)"}
+        names = {signal.SIGSEGV: _("a segmentation fault (SIGSEGV)"), signal.SIGBUS: _("a bus error (SIGBUS)"),
+                 signal.SIGFPE: _("a floating-point exception (SIGFPE)"),
+                 signal.SIGILL: _("an illegal instruction (SIGILL)"), signal.SIGABRT: _("an abort (SIGABRT)")}
         try:
             name = names.get(-status) or signal.Signals(-status).name
         except ValueError:
-            name = f"signal {-status}"
-        return f"crashed with {name}", "crashed"
-    return f"ended with exit status {status} (os._exit() or an interpreter exit in the code?)", "crashed"
+            name = _("signal {number}", number=-status)
+        return _("crashed with {signal}", signal=name), "crashed"
+    return _("ended with exit status {status} (os._exit() or an interpreter exit in the code?)", status=status), \
+        "crashed"
 

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from autograder.i18n import _, render
 from autograder.probe.client import Launched
 from autograder.probe.zygote import _existing
 
@@ -60,7 +61,7 @@ class CappedOutput:
         with self.lock:
             text = bytes(self.fresh).decode("utf-8", "replace")
             if self.fresh_dropped:
-                text = f"[... {self.fresh_dropped} bytes of output left out ...]\n" + text
+                text = render(_("[... {n} bytes of output left out ...]", n=self.fresh_dropped)) + "\n" + text
             self.fresh.clear()
             self.fresh_dropped = 0
         return text
@@ -68,7 +69,7 @@ class CappedOutput:
     def text(self) -> str:
         """All of it, head and tail."""
         with self.lock:
-            middle = f"\n[... {self.dropped} bytes of output left out ...]\n" if self.dropped else ""
+            middle = "\n" + render(_("[... {n} bytes of output left out ...]", n=self.dropped)) + "\n" if self.dropped else ""
             return (bytes(self.head) + middle.encode() + bytes(self.tail)).decode("utf-8", "replace")
 
 

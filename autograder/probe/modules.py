@@ -19,6 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from autograder.i18n import _, render
+
 LAYERS: dict[str, tuple[str, ...]] = {
     "Linear": ("in_features", "out_features", "bias"),
     "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias",
@@ -79,9 +81,14 @@ class NotRebuildable(ValueError):
     """A spec holds a class that is not one of :data:`LAYERS`: ``path`` says where."""
 
     def __init__(self, path: str, class_name: str):
-        super().__init__(f"{path or 'the model'} is a {class_name.rsplit('.', 1)[-1]}")
+        super().__init__(path, class_name)
         self.path = path
         self.class_name = class_name
+        kind = class_name.rsplit(".", 1)[-1]
+        self.message = _("{path} is a {type}", path=path, type=kind) if path else _("the model is a {type}", type=kind)
+
+    def __str__(self) -> str:
+        return render(self.message)
 
 
 def _tuple_args(args: dict) -> dict:
@@ -122,7 +129,7 @@ def build(spec: dict, state: dict[str, torch.Tensor] | None = None, skeleton: bo
     only the arguments :data:`LAYERS` lists are used, and no more than :data:`MAX_ELEMENTS` values.
     """
     if not path and _elements(spec) > MAX_ELEMENTS:
-        raise ValueError(f"the model holds more than {MAX_ELEMENTS:,} parameter values")
+        raise ValueError(_("the model holds more than {n} parameter values", n=format(MAX_ELEMENTS, ",")))
     kind = layer_class(spec)
     if kind is nn.Sequential:
         module: nn.Module = nn.Sequential()

@@ -28,6 +28,7 @@ import sys
 from typing import Any
 
 from autograder.probe.client import Launched
+from autograder.i18n import Said
 
 
 def warm_up() -> None:
@@ -375,8 +376,9 @@ def _existing(folder: str) -> str:
     return path
 
 
-class WorkerStartError(RuntimeError):
-    """A worker could not be made ready (before any student code ran): the kit's or the machine's problem."""
+class WorkerStartError(Said, RuntimeError):
+    """A worker could not be made ready (before any student code ran): the kit's or the machine's problem;
+    ``message`` (an :mod:`autograder.i18n` message) says why."""
 
 
 def launched(zygote: Zygote, folder: str, threads: int, env: dict[str, str] | None = None,
@@ -400,8 +402,12 @@ def launched(zygote: Zygote, folder: str, threads: int, env: dict[str, str] | No
         _kill_worker(pid)
         for fd in (fds["requests"], fds["replies"]):
             os.close(fd)
-        why = first.removeprefix("error ") if first else "it ended before it was ready"
-        raise WorkerStartError(f"a worker could not be started: {why}\n{output.text()[-2000:]}".rstrip())
+        from autograder.i18n import _
+
+        why = first.removeprefix("error ") if first else _("it ended before it was ready")
+        log = output.text()[-2000:].rstrip()
+        raise WorkerStartError(_("a worker could not be started: {why}\n{log}", why=why, log=log) if log else
+                               _("a worker could not be started: {why}", why=why))
 
     def kill() -> None:
         _kill_worker(pid)
