@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import functools
 
+from autograder.i18n import _
 from dlkit.reference import REFERENCE_ROOT
 
 
@@ -29,5 +30,6 @@ def answer(week: str, name: str) -> str:
     try:
         return answers(week)[name]
     except KeyError:
-        raise KeyError(f"solutions/{week}/questions.py sets no one-letter {name}: the answer key has no entry "
-                       "for it") from None
+        file = f"solutions/{week}/questions.py"
+        raise KeyError(str(_("{file} sets no one-letter {name}: the answer key has no entry for it", file=file,
+                             name=name))) from None

@@ -7,6 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
+from autograder.i18n import _, n_, render
 from dlkit.grading.discover import DiscoveryError
 from dlkit.grading.isolate import ISOLATIONS, GradeOptions, KitError, Limits, SandboxError, detect_isolation
 from dlkit.grading.run import BatchError, BatchOptions, default_jobs, grade_class
@@ -21,7 +22,7 @@ def _positive(kind):
         except ValueError:
             value = 0
         if value <= 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+            raise argparse.ArgumentTypeError(str(_("expected a positive number, got {value}", value=repr(text))))
         return value
 
     return parse
@@ -35,8 +36,8 @@ def run_grade(args: argparse.Namespace) -> int:
     """Grade the class; exit status 0 when done (whatever the students scored), 2 on a usage error."""
     submissions, out = Path(args.submissions).resolve(), Path(args.out).resolve()
     if _inside(submissions, out) or _inside(out, submissions):
-        print(f"dlkit grade: --out {args.out} and SUBMISSIONS {args.submissions} must not be inside one "
-              "another", file=sys.stderr)
+        print("dlkit grade: " + str(_("--out {out} and SUBMISSIONS {submissions} must not be inside one another",
+                                      out=args.out, submissions=args.submissions)), file=sys.stderr)
         return 2
     try:
         isolation = detect_isolation(args.isolation)
@@ -44,80 +45,87 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"dlkit grade: {error}", file=sys.stderr)
         return 2
     if isolation != "namespaces":
-        print("dlkit grade: no sandbox here (it needs root and `unshare` on Linux): students' code runs as you, in "
-              "its own process with limits, and could read the reference solutions and the other submissions; "
-              "grade as root on Linux (or in a container) to sandbox it, see docs/trust-boundary.md",
-              file=sys.stderr)
+        print("dlkit grade: " + str(_(
+            "no sandbox here (it needs root and `unshare` on Linux): students' code runs as you, in its own process "
+            "with limits, and could read the reference solutions and the other submissions; grade as root on Linux "
+            "(or in a container) to sandbox it, see docs/trust-boundary.md")), file=sys.stderr)
     limits = Limits(timeout_s=args.timeout, memory_mb=args.memory)
     grade = GradeOptions(args.week, device=args.device, profile=args.profile, threads=args.threads,
                          data_root=str(Path(args.data_root).expanduser().resolve()) if args.data_root else None,
                          limits=limits, isolation=isolation, plots=not args.no_plots,
                          hidden=(str(submissions), str(out)), check_timeout_s=args.check_timeout,
-                         class_seed=args.class_seed)
+                         class_seed=args.class_seed, lang=getattr(args, "lang", None))
     jobs = args.jobs or default_jobs(args.threads, args.memory, args.device)
     options = BatchOptions(submissions, out, grade, jobs=jobs, regrade=args.regrade, pool=not args.no_pool)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as cleanly as Ctrl-C
     try:
-        grade_class(options, announce=f"grading {args.submissions} for {args.week}: {jobs} job{'s' * (jobs != 1)}, "
-                    f"{args.threads} thread{'s' * (args.threads != 1)} each, timeout {args.timeout:g} s, "
-                    f"memory {args.memory} MB, isolation {isolation}")
+        grade_class(options, announce=str(_(
+            "grading {submissions} for {week}: {jobs}, {threads}, timeout {timeout:g} s, memory {memory} MB, "
+            "isolation {isolation}", submissions=args.submissions, week=args.week,
+            jobs=n_("{n} job", "{n} jobs", jobs), threads=n_("{n} thread each", "{n} threads each", args.threads),
+            timeout=args.timeout, memory=args.memory, isolation=isolation)))
     except (BatchError, DiscoveryError) as error:
-        print(f"dlkit grade: {error}", file=sys.stderr)
+        print(f"dlkit grade: {render(getattr(error, 'message', error))}", file=sys.stderr)
         return 2
     except (SandboxError, KitError) as error:
-        print(f"dlkit grade: stopped: {error}\nStudents finished so far are kept; fix this and run the same "
-              "command again to go on.", file=sys.stderr)
+        print("dlkit grade: " + str(_("stopped: {error}\nStudents finished so far are kept; fix this and run the "
+                                      "same command again to go on.", error=error.message)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\ndlkit grade: interrupted; finished students are kept in {args.out}; run the same command "
-              "again to go on.", file=sys.stderr)
+        print("\ndlkit grade: " + str(_("interrupted; finished students are kept in {out}; run the same command "
+                                        "again to go on.", out=args.out)), file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-    print(f"gradebook: {out / 'gradebook.csv'}\nsummary: {out / 'summary.md'}\nfeedback: {out / 'students'}/"
-          "<student>/feedback.html")
+    feedback = str(out / "students" / "<student>" / "feedback.html")
+    print(str(_("gradebook: {gradebook}\nsummary: {summary}\nfeedback: {feedback}", gradebook=str(out / "gradebook.csv"),
+                summary=str(out / "summary.md"), feedback=feedback)))
     return 0
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``grade`` on the ``dlkit`` parser's subparsers; its ``func(args)`` returns the exit status."""
     p = subparsers.add_parser(
-        "grade", help="grade a whole class of submissions in sandboxed processes",
-        description="Grade every submission in SUBMISSIONS (one folder or .zip per student, or nbgrader's "
-        "submitted/<student>/<week>/) against the kit's own checks, each in its own sandboxed process. "
-        "Writes OUT/gradebook.csv, OUT/summary.md and OUT/students/<student>/ (results.json, feedback). "
-        "A rerun skips students already graded, so a killed run resumes.",
+        "grade", help=str(_("grade a whole class of submissions in sandboxed processes")),
+        description=str(_("Grade every submission in SUBMISSIONS (one folder or .zip per student, or nbgrader's "
+                          "submitted/<student>/<week>/) against the kit's own checks, each in its own sandboxed "
+                          "process. Writes OUT/gradebook.csv, OUT/summary.md and OUT/students/<student>/ "
+                          "(results.json, feedback). A rerun skips students already graded, so a killed run resumes.")),
     )
-    p.add_argument("submissions", metavar="SUBMISSIONS", help="the class folder")
-    p.add_argument("--week", required=True, help="week to grade, e.g. week1")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    p.add_argument("submissions", metavar="SUBMISSIONS", help=str(_("the class folder")))
+    p.add_argument("--week", required=True, help=str(_("week to grade, e.g. week1")))
+    p.add_argument("--out", required=True, metavar="DIR", help=str(_("output folder (created if needed)")))
     p.add_argument("--jobs", type=_positive(int), default=None, metavar="N",
-                   help="submissions graded at once (default: cores / --threads, within available memory)")
+                   help=str(_("submissions graded at once (default: cores / --threads, within available memory)")))
     p.add_argument("--threads", type=_positive(int), default=1, metavar="N",
-                   help="PyTorch threads per submission (default 1; grades do not depend on --jobs)")
+                   help=str(_("PyTorch threads per submission (default 1; grades do not depend on --jobs)")))
     p.add_argument("--timeout", type=_positive(float), default=DEFAULTS.timeout_s, metavar="S",
-                   help=f"wall-clock seconds per submission, all checks together (default {DEFAULTS.timeout_s:g})")
+                   help=str(_("wall-clock seconds per submission, all checks together (default {default:g})",
+                              default=DEFAULTS.timeout_s)))
     p.add_argument("--check-timeout", type=_positive(float), default=None, metavar="S",
-                   help="seconds one check may run, importing the student's file included (default: each "
-                   "exercise's limit in exercises.toml); a file that loops at import costs this once")
+                   help=str(_("seconds one check may run, importing the student's file included (default: each "
+                              "exercise's limit in exercises.toml); a file that loops at import costs this once")))
     p.add_argument("--memory", type=_positive(int), default=DEFAULTS.memory_mb, metavar="MB",
-                   help=f"memory per submission beyond the kit's own (default {DEFAULTS.memory_mb})")
+                   help=str(_("memory per submission beyond the kit's own (default {default})",
+                              default=DEFAULTS.memory_mb)))
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="where the checks run (default auto: cuda when PyTorch sees one, else cpu)")
+                   help=str(_("where the checks run (default auto: cuda when PyTorch sees one, else cpu)")))
     p.add_argument("--profile", choices=("auto", "quick", "full"), default="auto",
-                   help="training budget of the checks (default auto: quick on cpu, full on cuda)")
+                   help=str(_("training budget of the checks (default auto: quick on cpu, full on cuda)")))
     p.add_argument("--data-root", metavar="DIR", default=None,
-                   help="data root for the checks (default: $DLKIT_DATA, else the kit's data_cache/)")
-    p.add_argument("--regrade", action="store_true", help="grade again students whose results are complete")
+                   help=str(_("data root for the checks (default: $DLKIT_DATA, else the kit's data_cache/)")))
+    p.add_argument("--regrade", action="store_true",
+                   help=str(_("grade again students whose results are complete")))
     p.add_argument("--isolation", choices=ISOLATIONS, default="auto",
-                   help="namespaces (no network, read-only machine; needs root and unshare), process "
-                   "(process group and resource limits only), or auto (default)")
-    p.add_argument("--no-plots", action="store_true", help="skip the feedback plots (they train the student's model)")
+                   help=str(_("namespaces (no network, read-only machine; needs root and unshare), process "
+                              "(process group and resource limits only), or auto (default)")))
+    p.add_argument("--no-plots", action="store_true",
+                   help=str(_("skip the feedback plots (they train the student's model)")))
     p.add_argument("--no-pool", action="store_true",
-                   help="start each submission's grading process afresh instead of forking it from a warm pool "
-                   "(slower; the grades are the same)")
+                   help=str(_("start each submission's grading process afresh instead of forking it from a warm "
+                              "pool (slower; the grades are the same)")))
     p.add_argument("--class-seed", type=int, default=None, metavar="N",
-                   help="seed of every check's inputs for this class (default: the one OUT/provenance.json "
-                   "records, else a random one); the same seed regrades bit for bit")
+                   help=str(_("seed of every check's inputs for this class (default: the one OUT/provenance.json "
+                              "records, else a random one); the same seed regrades bit for bit")))
     p.set_defaults(func=run_grade)
     return p

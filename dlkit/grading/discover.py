@@ -31,18 +31,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from autograder.i18n import Said, _, n_, render
+
 FOLDER, ZIP, OTHER, DUPLICATE = "folder", "zip", "other", "duplicate"
 IGNORED_NAMES = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", "Thumbs.db", "desktop.ini"}
 SKIPPED_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 CHUNK = 1 << 16
 
 
-class DiscoveryError(ValueError):
-    """The class folder cannot be used: the message says why and what was expected."""
+class DiscoveryError(Said, ValueError):
+    """The class folder cannot be used: ``message`` (an :mod:`autograder.i18n` message) says why and
+    what was expected."""
 
 
-class InvalidSubmission(Exception):
-    """One submission cannot be graded (bad zip, over the caps ...); the message is for its row."""
+class InvalidSubmission(Said, Exception):
+    """One submission cannot be graded (bad zip, over the caps ...); ``message`` (an
+    :mod:`autograder.i18n` message, kept as data in the student's results) is for its row."""
 
 
 @dataclass(frozen=True)
@@ -77,25 +81,26 @@ class Copy:
     """``root/<week>``: the student's files."""
     missing: list[str]
     """Declared files of the week not found."""
-    notes: list[str] = field(default_factory=list)
-    """What the copy did that the student may want to know (skipped links, where the files were)."""
+    notes: list = field(default_factory=list)
+    """What the copy did that the student may want to know (skipped links, where the files were):
+    :mod:`autograder.i18n` messages."""
 
 
 def find_submissions(root: Path, week: str, files: list[str]) -> list[Found]:
     """Every student entry under ``root`` (nbgrader's ``root/submitted`` when present), sorted by id."""
     root = Path(root)
     if not root.exists():
-        raise DiscoveryError(f"{root} does not exist: give the folder that holds one sub-folder or one .zip "
-                             "per student")
+        raise DiscoveryError(_("{root} does not exist: give the folder that holds one sub-folder or one .zip "
+                               "per student", root=str(root)))
     if not root.is_dir():
-        raise DiscoveryError(f"{root} is not a folder: give the folder that holds one sub-folder or one .zip "
-                             "per student")
+        raise DiscoveryError(_("{root} is not a folder: give the folder that holds one sub-folder or one .zip "
+                               "per student", root=str(root)))
     base = root / "submitted" if (root / "submitted").is_dir() else root
     if (base / week).is_dir() or any((base / name).is_file() for name in files):
-        raise DiscoveryError(
-            f"{base} looks like one student's submission (it holds {week}/ or {week}'s files); batch grading "
-            f"wants a folder of submissions, e.g. class/<student>/{week}/ or class/<student>.zip"
-        )
+        raise DiscoveryError(_(
+            "{base} looks like one student's submission (it holds {week}/ or {week}'s files); batch grading "
+            "wants a folder of submissions, e.g. class/<student>/{week}/ or class/<student>.zip",
+            base=str(base), week=week))
     entries: dict[str, list[Found]] = {}
     for entry in sorted(base.iterdir()):
         if entry.name.startswith(".") or entry.name in IGNORED_NAMES:
@@ -108,7 +113,8 @@ def find_submissions(root: Path, week: str, files: list[str]) -> list[Found]:
             found = Found(entry.name, entry, OTHER)
         entries.setdefault(found.student, []).append(found)
     if not entries:
-        raise DiscoveryError(f"{base} holds no submissions: expected one sub-folder or one .zip per student")
+        raise DiscoveryError(_("{base} holds no submissions: expected one sub-folder or one .zip per student",
+                               base=str(base)))
     return [group[0] if len(group) == 1 else Found(student, group[0].path, DUPLICATE)
             for student, group in sorted(entries.items())]
 
@@ -144,10 +150,10 @@ def _member_name(name: str) -> str:
     """A zip member's path, normalised; raises :class:`InvalidSubmission` if it would leave the folder."""
     clean = name.replace("\\", "/")
     if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean):
-        raise InvalidSubmission(f"the zip holds {name!r}, an absolute path; zip the folder itself")
+        raise InvalidSubmission(_("the zip holds {name}, an absolute path; zip the folder itself", name=repr(name)))
     parts = [p for p in clean.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise InvalidSubmission(f"the zip holds {name!r}, a path that points outside its folder")
+        raise InvalidSubmission(_("the zip holds {name}, a path that points outside its folder", name=repr(name)))
     return "/".join(parts)
 
 
@@ -155,7 +161,8 @@ def _zip_members(zf: zipfile.ZipFile, limits: CopyLimits) -> tuple[dict[str, zip
     """Regular-file members by normalised name, and how many symbolic links were left out."""
     infos = zf.infolist()
     if len(infos) > limits.max_files:
-        raise InvalidSubmission(f"the zip holds {len(infos)} entries, more than the {limits.max_files} allowed")
+        raise InvalidSubmission(_("the zip holds {n} entries, more than the {limit} allowed", n=len(infos),
+                                  limit=limits.max_files))
     members, links = {}, 0
     for info in infos:
         name = _member_name(info.filename)
@@ -166,14 +173,15 @@ def _zip_members(zf: zipfile.ZipFile, limits: CopyLimits) -> tuple[dict[str, zip
             links += 1
             continue
         if info.flag_bits & 0x1:
-            raise InvalidSubmission(f"{info.filename} in the zip is encrypted; submit an unencrypted zip")
+            raise InvalidSubmission(_("{file} in the zip is encrypted; submit an unencrypted zip",
+                                      file=info.filename))
         members[name] = info
     return members, links
 
 
 def _cap_error(limits: CopyLimits) -> InvalidSubmission:
-    return InvalidSubmission(f"the week's files take more than {limits.max_bytes // (1024 * 1024)} MB; "
-                             "leave data sets and checkpoints out of the submission")
+    return InvalidSubmission(_("the week's files take more than {mb} MB; leave data sets and checkpoints out of "
+                               "the submission", mb=limits.max_bytes // (1024 * 1024)))
 
 
 def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: list[int], limits: CopyLimits) -> None:
@@ -200,7 +208,8 @@ def _walk_files(folder: Path, limits: CopyLimits) -> tuple[list[str], int]:
             elif stat.S_ISREG(st.st_mode):
                 files.append(os.path.relpath(full, folder).replace(os.sep, "/"))
                 if len(files) > limits.max_files:
-                    raise InvalidSubmission(f"the submission holds more than {limits.max_files} files")
+                    raise InvalidSubmission(_("the submission holds more than {limit} files",
+                                              limit=limits.max_files))
     return files, links
 
 
@@ -211,17 +220,18 @@ def _week_files(paths: list[str], prefix: str) -> list[str]:
     return [p for p in paths if not _skipped(PurePosixPath(p).parts)]
 
 
-def _link_note(links: int) -> list[str]:
-    return [f"left out {links} symbolic link{'s' * (links != 1)}"] if links else []
+def _link_note(links: int) -> list:
+    return [n_("left out {n} symbolic link", "left out {n} symbolic links", links)] if links else []
 
 
 def materialize(found: Found, week: str, files: list[str], other_weeks: list[str], dest: Path,
                 limits: CopyLimits = CopyLimits()) -> Copy:
     """Copy ``found``'s week into ``dest/<week>/``; raise :class:`InvalidSubmission` when it cannot be."""
     if found.kind == DUPLICATE:
-        raise InvalidSubmission(f"found both a folder and a .zip named {found.student}; keep one")
+        raise InvalidSubmission(_("found both a folder and a .zip named {student}; keep one",
+                                  student=found.student))
     if found.kind == OTHER:
-        raise InvalidSubmission(f"{found.path.name} is neither a folder nor a .zip file")
+        raise InvalidSubmission(_("{name} is neither a folder nor a .zip file", name=found.path.name))
     target = Path(dest) / week
     target.mkdir(parents=True)
     budget = [limits.max_bytes]
@@ -234,7 +244,8 @@ def materialize(found: Found, week: str, files: list[str], other_weeks: list[str
                     for rel in _week_files(list(members), prefix):
                         _extract(zf, members[f"{prefix}/{rel}" if prefix else rel], target / rel, budget, limits)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as error:
-            raise InvalidSubmission(f"{found.path.name} is not a readable zip file ({error})") from None
+            raise InvalidSubmission(_("{name} is not a readable zip file ({error})", name=found.path.name,
+                                      error=str(error))) from None
     else:
         paths, links = _walk_files(found.path, limits)
         prefix = locate_week(paths, week, files, other_weeks)
@@ -248,7 +259,7 @@ def materialize(found: Found, week: str, files: list[str], other_weeks: list[str
                 shutil.copyfile(source, target / rel, follow_symlinks=False)
     notes = _link_note(links)
     if prefix not in (None, "", week):
-        notes.append(f"graded the files in {prefix}/")
+        notes.append(_("graded the files in {folder}/", folder=prefix))
     missing = [name for name in files if not (target / name).is_file()]
     return Copy(Path(dest), target, missing, notes)
 
@@ -263,9 +274,9 @@ def fingerprint(found: Found, week: str, files: list[str], other_weeks: list[str
                 digest.update(chunk)
     elif found.kind == FOLDER:
         try:
-            paths, _ = _walk_files(found.path, limits)
+            paths, _links = _walk_files(found.path, limits)
         except InvalidSubmission as error:  # graded as invalid anyway; the message is what matters
-            digest.update(str(error).encode())
+            digest.update(render(error.message, "en").encode())
             paths = []
         prefix = locate_week(paths, week, files, other_weeks)
         for rel in _week_files(paths, prefix) if prefix is not None else []:

@@ -13,16 +13,28 @@ from itertools import groupby
 from pathlib import Path
 
 from autograder.files import write_text_atomically
-from dlkit.grading.outcome import StudentOutcome
+from autograder.i18n import Text, _, current_language, render
 from autograder.results import PASSED, total
+from dlkit.grading.outcome import StudentOutcome
 
 STATUS_LINES = {
-    "graded": "Your submission was graded.",
-    "timeout": "Your submission ran out of time; checks that did not finish score zero.",
-    "crashed": "The grading process crashed while running your code; checks it could not finish score zero.",
-    "out_of_memory": "Your code ran out of memory; checks that could not finish score zero.",
-    "invalid_submission": "Your submission could not be opened, so nothing was graded.",
+    "graded": _("Your submission was graded."),
+    "timeout": _("Your submission ran out of time; checks that did not finish score zero."),
+    "crashed": _("The grading process crashed while running your code; checks it could not finish score zero."),
+    "out_of_memory": _("Your code ran out of memory; checks that could not finish score zero."),
+    "invalid_submission": _("Your submission could not be opened, so nothing was graded."),
 }
+STATUS_NAMES = {
+    "graded": _("graded"),
+    "timeout": _("timeout"),
+    "crashed": _("crashed"),
+    "out_of_memory": _("out of memory"),
+    "invalid_submission": _("invalid submission"),
+}
+
+
+EXERCISE, POINTS = _("exercise"), _("points")
+WHAT_TO_FIX, PLOTS, ALL_PASSED = _("What to fix"), _("Plots from your code"), _("Every check passed.")
 
 
 def _points(value: float) -> str:
@@ -34,7 +46,7 @@ def _exercises(outcome: StudentOutcome):
     return [(name, list(group)) for name, group in groupby(outcome.results, key=lambda r: r.exercise)]
 
 
-def _failures(outcome: StudentOutcome) -> list[tuple[str, float, float, list[tuple[str, list[str], float]]]]:
+def _failures(outcome: StudentOutcome, lang: str) -> list[tuple[str, float, float, list[tuple[str, list[str], float]]]]:
     """Per exercise with a failed check: (exercise, earned, possible, [(message, checks, points lost)]).
 
     Checks that failed with the same message (a missing file, one unfinished function) are listed together.
@@ -44,7 +56,7 @@ def _failures(outcome: StudentOutcome) -> list[tuple[str, float, float, list[tup
         groups: dict[str, tuple[list[str], list[float]]] = {}
         for r in results:
             if r.status != PASSED:
-                checks, points = groups.setdefault(r.output.strip() or "failed", ([], []))
+                checks, points = groups.setdefault(r.text(lang).strip() or render(_("failed"), lang), ([], []))
                 checks.append(r.check)
                 points.append(r.max_score)
         if groups:
@@ -53,40 +65,55 @@ def _failures(outcome: StudentOutcome) -> list[tuple[str, float, float, list[tup
     return report
 
 
-def feedback_markdown(outcome: StudentOutcome, titles: dict[str, str]) -> str:
-    """The Markdown report; ``titles`` maps exercise -> title."""
-    lines = [f"# {outcome.week} feedback: {outcome.student}", "",
-             f"**Score: {_points(outcome.score)} / {_points(outcome.max_score)}** ({outcome.status})", "",
-             STATUS_LINES[outcome.status]]
+def _title(titles: dict[str, str], name: str, lang: str) -> str:
+    return render(Text(titles[name]), lang) if name in titles else name
+
+
+def _heading(outcome: StudentOutcome, lang: str) -> str:
+    return render(_("{week} feedback: {student}", week=outcome.week, student=outcome.student), lang)
+
+
+def _score_line(outcome: StudentOutcome, lang: str) -> str:
+    return render(_("Score: {score} / {max}", score=_points(outcome.score), max=_points(outcome.max_score)), lang)
+
+
+def feedback_markdown(outcome: StudentOutcome, titles: dict[str, str], lang: str | None = None) -> str:
+    """The Markdown report in ``lang`` (default: the current language); ``titles`` maps exercise -> title."""
+    lang = lang or current_language()
+    t = lambda message: render(message, lang)  # noqa: E731
+    lines = [f"# {_heading(outcome, lang)}", "",
+             f"**{_score_line(outcome, lang)}** ({t(STATUS_NAMES[outcome.status])})", "",
+             t(STATUS_LINES[outcome.status])]
     if outcome.message:
-        lines += ["", f"Note: {outcome.message}"]
-    lines += ["", "| exercise | points |", "| --- | --- |"]
+        lines += ["", t(_("Note: {message}", message=outcome.message))]
+    lines += ["", f"| {t(EXERCISE)} | {t(POINTS)} |", "| --- | --- |"]
     for name, results in _exercises(outcome):
         earned, possible = total(results)
-        lines.append(f"| {titles.get(name, name)} | {_points(earned)} / {_points(possible)} |")
-    failures = _failures(outcome)
+        lines.append(f"| {_title(titles, name, lang)} | {_points(earned)} / {_points(possible)} |")
+    failures = _failures(outcome, lang)
     if failures:
-        lines += ["", "## What to fix"]
+        lines += ["", f"## {t(WHAT_TO_FIX)}"]
         for name, earned, possible, groups in failures:
-            lines += ["", f"### {titles.get(name, name)} ({_points(earned)} / {_points(possible)})"]
+            lines += ["", f"### {_title(titles, name, lang)} ({_points(earned)} / {_points(possible)})"]
             for message, checks, lost in groups:
                 lines += ["", ", ".join(f"`{c}`" for c in checks) + f" (-{_points(lost)}):", "", "```", message, "```"]
     else:
-        lines += ["", "Every check passed."]
+        lines += ["", t(ALL_PASSED)]
     if outcome.plots:
-        lines += ["", "## Plots from your code"]
+        lines += ["", f"## {t(PLOTS)}"]
         for name, caption in outcome.plots.items():
-            lines += ["", f"![{caption}]({name})", "", f"*{caption}*"]
-    lines += ["", _provenance_line(outcome), ""]
+            lines += ["", f"![{t(caption)}]({name})", "", f"*{t(caption)}*"]
+    lines += ["", "---", _provenance_line(outcome, lang), ""]
     return "\n".join(lines)
 
 
-def _provenance_line(outcome: StudentOutcome) -> str:
+def _provenance_line(outcome: StudentOutcome, lang: str) -> str:
     p = outcome.provenance
     if not p:
-        return "---\nGraded by dlkit."
-    return (f"---\nGraded by dlkit {p.get('kit_version', '')} with PyTorch {p.get('torch_version', '')} on "
-            f"{p.get('device', '')} (profile {p.get('profile', '')}); each check's seed is in results.json.")
+        return render(_("Graded by dlkit."), lang)
+    return render(_("Graded by dlkit {kit} with PyTorch {torch} on {device} (profile {profile}); each check's "
+                    "seed is in results.json.", kit=p.get("kit_version", ""), torch=p.get("torch_version", ""),
+                    device=p.get("device", ""), profile=p.get("profile", "")), lang)
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -95,47 +122,48 @@ pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;white-space:pre-wrap}.statu
 .fail{color:#a00}.ok{color:#070}figure{margin:1rem 0}figcaption{font-style:italic;font-size:.9rem}"""
 
 
-def feedback_html(outcome: StudentOutcome, titles: dict[str, str], folder: Path) -> str:
+def feedback_html(outcome: StudentOutcome, titles: dict[str, str], folder: Path, lang: str | None = None) -> str:
     """The same report as one HTML file, plots embedded from ``folder``."""
+    lang = lang or current_language()
     e = html.escape
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(outcome.week)} feedback: "
-             f"{e(outcome.student)}</title><style>{CSS}</style></head><body>",
-             f"<h1>{e(outcome.week)} feedback: {e(outcome.student)}</h1>",
-             f"<p class='status'><b>Score: {_points(outcome.score)} / {_points(outcome.max_score)}</b> "
-             f"({e(outcome.status)})</p><p>{e(STATUS_LINES[outcome.status])}</p>"]
+    t = lambda message: e(render(message, lang))  # noqa: E731
+    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>"
+             f"{e(_heading(outcome, lang))}</title><style>{CSS}</style></head><body>",
+             f"<h1>{e(_heading(outcome, lang))}</h1>",
+             f"<p class='status'><b>{e(_score_line(outcome, lang))}</b> "
+             f"({t(STATUS_NAMES[outcome.status])})</p><p>{t(STATUS_LINES[outcome.status])}</p>"]
     if outcome.message:
-        parts.append(f"<p>Note: {e(outcome.message)}</p>")
-    parts.append("<table><tr><th>exercise</th><th>points</th></tr>")
+        parts.append("<p>" + t(_("Note: {message}", message=outcome.message)) + "</p>")
+    parts.append(f"<table><tr><th>{t(EXERCISE)}</th><th>{t(POINTS)}</th></tr>")
     for name, results in _exercises(outcome):
         earned, possible = total(results)
         css = "ok" if earned == possible else "fail"
-        parts.append(f"<tr><td>{e(titles.get(name, name))}</td>"
+        parts.append(f"<tr><td>{e(_title(titles, name, lang))}</td>"
                      f"<td class='{css}'>{_points(earned)} / {_points(possible)}</td></tr>")
     parts.append("</table>")
-    failures = _failures(outcome)
+    failures = _failures(outcome, lang)
     if failures:
-        parts.append("<h2>What to fix</h2>")
+        parts.append(f"<h2>{t(WHAT_TO_FIX)}</h2>")
         for name, earned, possible, groups in failures:
-            parts.append(f"<h3>{e(titles.get(name, name))} ({_points(earned)} / {_points(possible)})</h3>")
+            parts.append(f"<h3>{e(_title(titles, name, lang))} ({_points(earned)} / {_points(possible)})</h3>")
             for message, checks, lost in groups:
                 parts.append("<p>" + ", ".join(f"<code>{e(c)}</code>" for c in checks)
                              + f" (-{_points(lost)}):</p><pre>{e(message)}</pre>")
     else:
-        parts.append("<p class='ok'>Every check passed.</p>")
+        parts.append(f"<p class='ok'>{t(ALL_PASSED)}</p>")
     if outcome.plots:
-        parts.append("<h2>Plots from your code</h2>")
+        parts.append(f"<h2>{t(PLOTS)}</h2>")
         for name, caption in outcome.plots.items():
             data = base64.b64encode((folder / name).read_bytes()).decode()
-            caption = e(caption)
+            caption = t(caption)
             parts.append(f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
                          f"<figcaption>{caption}</figcaption></figure>")
-    parts.append(f"<hr><p><small>{e(_provenance_line(outcome).removeprefix('---').strip())}</small></p>"
-                 "</body></html>\n")
+    parts.append(f"<hr><p><small>{e(_provenance_line(outcome, lang))}</small></p></body></html>\n")
     return "\n".join(parts)
 
 
-def write_feedback(outcome: StudentOutcome, folder: Path, titles: dict[str, str]) -> None:
-    """Write ``feedback.md`` and ``feedback.html`` into ``folder`` (which holds the plots)."""
-    write_text_atomically(feedback_markdown(outcome, titles), Path(folder) / "feedback.md")
-    write_text_atomically(feedback_html(outcome, titles, Path(folder)), Path(folder) / "feedback.html")
+def write_feedback(outcome: StudentOutcome, folder: Path, titles: dict[str, str], lang: str | None = None) -> None:
+    """Write ``feedback.md`` and ``feedback.html`` into ``folder`` (which holds the plots), in ``lang``."""
+    write_text_atomically(feedback_markdown(outcome, titles, lang), Path(folder) / "feedback.md")
+    write_text_atomically(feedback_html(outcome, titles, Path(folder), lang), Path(folder) / "feedback.html")
 

@@ -1,4 +1,5 @@
-"""``gradebook.csv``: one row per student, ``student,total,max,status``, points per exercise, then the message."""
+"""``gradebook.csv``: one row per student, ``student,total,max,status``, points per exercise, the message, and the
+language the message is written in (the column names stay English: programs read them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 from pathlib import Path
 
 from autograder.files import write_text_atomically
+from autograder.i18n import current_language, render
 from dlkit.grading.outcome import StudentOutcome
 from autograder.results import total
 
@@ -15,13 +17,14 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def gradebook_rows(outcomes: list[StudentOutcome], exercises: list[str]) -> list[list[str]]:
-    """Header and one row per student (sorted by id); exercise columns hold points earned."""
-    rows = [["student", "total", "max", "status", *exercises, "message"]]
+def gradebook_rows(outcomes: list[StudentOutcome], exercises: list[str], lang: str | None = None) -> list[list[str]]:
+    """Header and one row per student (sorted by id); exercise columns hold points earned; messages in ``lang``."""
+    lang = lang or current_language()
+    rows = [["student", "total", "max", "status", *exercises, "message", "language"]]
     for outcome in sorted(outcomes, key=lambda o: o.student):
         earned = [_points(total([r for r in outcome.results if r.exercise == name])[0]) for name in exercises]
         rows.append([outcome.student, _points(outcome.score), _points(outcome.max_score), outcome.status, *earned,
-                     outcome.message])
+                     render(outcome.message, lang), lang])
     return rows
 
 
@@ -32,6 +35,6 @@ def csv_text(rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def write_gradebook(outcomes: list[StudentOutcome], exercises: list[str], path: Path) -> None:
+def write_gradebook(outcomes: list[StudentOutcome], exercises: list[str], path: Path, lang: str | None = None) -> None:
     """Write ``gradebook.csv`` atomically."""
-    write_text_atomically(csv_text(gradebook_rows(outcomes, exercises)), path)
+    write_text_atomically(csv_text(gradebook_rows(outcomes, exercises, lang)), path)

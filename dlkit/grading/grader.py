@@ -17,10 +17,11 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from dlkit.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT
+from autograder.i18n import Said, _, set_language, to_data
 from autograder.probe.client import Launched, wait_status_reason
 from autograder.probe.launch import CappedOutput
 
@@ -36,8 +37,9 @@ def _write_event(stream: int, event: dict) -> None:
     os.write(stream, (json.dumps(event) + "\n").encode())
 
 
-class SandboxError(RuntimeError):
-    """The sandbox could not be set up: a problem with the kit or the machine, not the student."""
+class SandboxError(Said, RuntimeError):
+    """The sandbox could not be set up: a problem with the kit or the machine, not the student;
+    ``message`` is an :mod:`autograder.i18n` message."""
 
 
 class BatchWorkers:
@@ -52,7 +54,8 @@ class BatchWorkers:
         self.deadline = time.monotonic() + float(config["timeout_s"])
         self.starts = 0
         self.outputs: list[CappedOutput] = []
-        self.sandbox_error: str | None = None
+        self.sandbox_error = None
+        """Why the sandbox could not be set up (a message), after :data:`SANDBOX_STARTS` tries."""
         self.config_obj = None
         self.sent = 0
         self.early: tuple[str, dict] | None = None
@@ -62,12 +65,12 @@ class BatchWorkers:
 
     def launcher(self, folder: Path, settings) -> Launched:
         failure = None
-        for _ in range(SANDBOX_STARTS):
+        for _attempt in range(SANDBOX_STARTS):
             try:
                 return self._start(folder)
             except SandboxError as error:
                 failure = error
-        self.sandbox_error = str(failure)
+        self.sandbox_error = failure.message
         raise failure
 
     def _sandbox(self, folder: Path | str) -> dict:
@@ -102,7 +105,8 @@ class BatchWorkers:
             worker = launched(self.zygote, str(folder), config["threads"], env=config["worker_env"], sandbox=sandbox,
                               output=output, watch=watch, spawned=spawned)
         except WorkerStartError as error:
-            raise SandboxError(f"the worker's sandbox could not be set up: {error}") from None
+            raise SandboxError(_("the worker's sandbox could not be set up: {error}",
+                                 error=getattr(error, "message", None) or str(error))) from None
         self.starts += 1
         self.outputs.append(output)
         return worker
@@ -149,7 +153,9 @@ class BatchWorkers:
 
         results = recorded_results(self.config_obj)
         for result in results[self.sent:]:
-            _write_event(self.events, {"event": "result", "nodeid": report.nodeid, "result": asdict(result)})
+            _write_event(self.events, {"event": "result", "nodeid": report.nodeid,
+                                       "result": {**asdict(replace(result, message=None)),
+                                                  "message": to_data(result.message)}})
         self.sent = len(results)
 
 
@@ -162,6 +168,8 @@ def _pytest_args(config: dict) -> list[str]:
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "--submission", config["submission"], "--results-json", config["results_json"],
             "--device", config["device"], "--profile", config["profile"], "--threads", str(config["threads"])]
+    if config.get("lang"):  # the log and the rendered messages in the batch's language
+        args += ["--lang", config["lang"]]
     if (kit / "pyproject.toml").is_file():  # the kit's own settings, never an ini file of the student's
         args += ["-c", str(kit / "pyproject.toml")]
     if config.get("data_root"):
@@ -173,11 +181,11 @@ def _pytest_args(config: dict) -> list[str]:
     return args
 
 
-def status_of(batch: BatchWorkers, session) -> tuple[str, list[str]]:
-    """The row's status (the first thing that went wrong names it) and what went wrong, in order."""
+def status_of(batch: BatchWorkers, session) -> tuple[str, list]:
+    """The row's status (the first thing that went wrong names it) and what went wrong, in order (messages)."""
     status, problems = GRADED, []
     if session is not None:
-        at_import = [(death.kind, f"importing {death.file} {death.reason}")
+        at_import = [(death.kind, _("importing {file} {reason}", file=death.file, reason=death.reason))
                      for client in session.clients.values() for death in client.deaths if death.file]
         for kind, what in [*at_import, *session.problems]:
             problems.append(what)
@@ -238,6 +246,8 @@ def run(config: dict, events_fd: int, zygote) -> bool:
 
     import autograder.plugin as plugin
 
+    if config.get("lang"):
+        set_language(config["lang"])
     batch = BatchWorkers(config, events_fd, zygote)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the kit's plugin only: no third-party plugin reorders,
     code = pytest.main(_pytest_args(config), plugins=[batch])  # retries or slows checks
@@ -250,8 +260,9 @@ def run(config: dict, events_fd: int, zygote) -> bool:
         plots = make_plots(config["week"], Path(config["submission"]), Path(config["plots_dir"]), config["profile"],
                            config["limits"]["plot_seconds"], lambda folder: batch.launcher(folder, None),
                            batch.describe_death)
-    record = {"status": status, "problems": problems, "attempts": batch.starts, "plots": plots,
-              "sandbox_error": batch.sandbox_error,
+    plots = [{**plot, **{key: to_data(plot[key]) for key in ("title", "error") if key in plot}} for plot in plots]
+    record = {"status": status, "problems": [to_data(problem) for problem in problems], "attempts": batch.starts,
+              "plots": plots, "sandbox_error": to_data(batch.sandbox_error),
               "collected": session is not None and bool(session.results), "pytest_exit": int(code)}
     Path(config["status_json"]).write_text(json.dumps(record))
     return session is not None

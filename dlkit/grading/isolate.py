@@ -44,6 +44,7 @@ from pathlib import Path
 
 from dlkit.grading.grader import UNSHARE_FLAGS, SandboxError
 from dlkit.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT, not_run
+from autograder.i18n import FirstLine, Joined, Said, Text, _, current_language, from_data, in_turn, render
 from autograder.probe.launch import KIT_PARENT, CappedOutput, drain
 from autograder.probe.status import StatusPipe
 from autograder.results import CheckResult, read_results
@@ -74,8 +75,9 @@ MEMORY_ERROR = re.compile(r"MemoryError|can't allocate memory|not enough memory|
                           re.IGNORECASE)
 
 
-class KitError(RuntimeError):
-    """The kit's checks could not run at all (no checks for the week, a spec error ...)."""
+class KitError(Said, RuntimeError):
+    """The kit's checks could not run at all (no checks for the week, a spec error ...); ``message`` is an
+    :mod:`autograder.i18n` message."""
 
 
 class Stopped(Exception):
@@ -128,6 +130,9 @@ class GradeOptions:
     """Seconds one check may run, its file's import included (``None``: each exercise's own limit)."""
     class_seed: int | None = None
     """The class's seed, from which every check's inputs are drawn (``None``: the checks' own seeds)."""
+    lang: str | None = None
+    """Language of what the grading process writes (its log, the rendered messages): ``en`` or ``zh``
+    (``None``: the batch's own, :func:`autograder.i18n.current_language`). Messages are kept as data too."""
 
     def record(self) -> dict:
         """The settings worth keeping with each student's results."""
@@ -142,12 +147,14 @@ class Graded:
     """What grading one copy produced (the batch adds who it was)."""
 
     status: str
-    message: str
+    message: object
+    """What went wrong, one thing after another (:func:`in_turn`): an :mod:`autograder.i18n` message (``""``
+    when nothing did)."""
     results: list[CheckResult]
     provenance: dict
     log: str
-    plots: dict[Path, str]
-    """PNG made by the child -> its caption."""
+    plots: dict[Path, object]
+    """PNG made by the child -> its caption (an :mod:`autograder.i18n` message)."""
     seconds: float
     attempts: int
 
@@ -164,8 +171,8 @@ def detect_isolation(requested: str = "auto") -> str:
         except (OSError, subprocess.TimeoutExpired):
             works = False
     if requested == NAMESPACES and not works:
-        raise SandboxError("--isolation namespaces needs `unshare` with the right to make PID, mount and network "
-                           "namespaces (root on Linux); use --isolation process")
+        raise SandboxError(_("--isolation namespaces needs `unshare` with the right to make PID, mount and network "
+                             "namespaces (root on Linux); use --isolation process"))
     return NAMESPACES if works else PROCESS
 
 
@@ -237,7 +244,8 @@ def _worker_environment(work: Path, options: GradeOptions) -> dict[str, str]:
            "TMPDIR": str(work / "tmp"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MPLBACKEND": "Agg",
            "MPLCONFIGDIR": str(work / "home" / ".matplotlib"), "OMP_NUM_THREADS": threads,
            "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
-           "TORCHINDUCTOR_CACHE_DIR": str(work / "tmp" / "inductor"), "COLUMNS": "100"}
+           "TORCHINDUCTOR_CACHE_DIR": str(work / "tmp" / "inductor"), "COLUMNS": "100",
+           "DLKIT_LANG": options.lang or current_language()}
     if os.environ.get("CUDA_VISIBLE_DEVICES"):
         env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env
@@ -296,6 +304,7 @@ def grader_config(private: Path, options: GradeOptions) -> dict:
         "plots_dir": str(result / "plots"), "device": options.device, "profile": options.profile,
         "threads": options.threads, "data_root": options.data_root, "check_timeout": options.check_timeout_s,
         "class_seed": options.class_seed, "plots": options.plots, "timeout_s": limits.timeout_s,
+        "lang": options.lang or current_language(),
         "limits": {"memory_mb": limits.memory_mb, "kit_memory_mb": kit_memory_mb(options.device),
                    "max_processes": limits.max_processes, "log_head_bytes": limits.log_head_bytes,
                    "log_tail_bytes": limits.log_tail_bytes, "plot_seconds": limits.plot_seconds},
@@ -323,7 +332,7 @@ def _parse_events(data: bytes) -> list[dict]:
 
 def _check_of(nodeid: str) -> tuple[str, str]:
     """(exercise, check) of a pytest node id such as ``autograder/week1/test_spiral.py::test_shapes[0]``."""
-    path, _, name = nodeid.partition("::")
+    path, _sep, name = nodeid.partition("::")
     return Path(path).stem.removeprefix("test_"), name.split("[")[0].removeprefix("test_")
 
 
@@ -338,7 +347,7 @@ def _streamed(events: list[dict]) -> tuple[dict, str | None, dict]:
             current = event.get("nodeid")
         elif event.get("event") == "result" and isinstance(event.get("result"), dict):
             try:
-                result = CheckResult(**event["result"])
+                result = CheckResult(**{**event["result"], "message": from_data(event["result"].get("message"))})
             except TypeError:
                 continue
             done[(result.exercise, result.check)] = result
@@ -413,7 +422,7 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
         done, current, provenance = _streamed(_parse_events(events.read()))
     record = _read_json(result / "status.json")
     if record.get("sandbox_error"):
-        raise SandboxError(record["sandbox_error"])
+        raise SandboxError(from_data(record["sandbox_error"]))
     results = None
     if (result / "results.json").is_file():
         try:
@@ -421,25 +430,30 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
         except (OSError, ValueError, KeyError, TypeError):
             results = None
     if results is None and not done and stopped is None:
-        raise KitError(f"the {options.week} checks could not run (grading process exit status {returncode}):\n"
-                       f"{log.text()[-3000:].strip()}")
-    status, problems = record.get("status", GRADED), list(record.get("problems", []))
+        raise KitError(_("the {week} checks could not run (grading process exit status {code}):\n{log}",
+                         week=options.week, code=str(returncode), log=log.text()[-3000:].strip()))
+    status, problems = record.get("status", GRADED), [from_data(p) for p in record.get("problems", [])]
     if results is None:  # the grading process was stopped: keep what it finished
         status = TIMEOUT if stopped == "timeout" else CRASHED
-        where = f" during {'/'.join(_check_of(current))}" if current else ""
-        problems.append(f"timed out after {limits.timeout_s:g} s{where}" if stopped == "timeout"
-                        else f"the grading process ended early (exit status {returncode})")
+        if stopped != "timeout":
+            problems.append(_("the grading process ended early (exit status {code})", code=str(returncode)))
+        elif current:
+            problems.append(_("timed out after {limit:g} s during {check}", limit=limits.timeout_s,
+                              check="/".join(_check_of(current))))
+        else:
+            problems.append(_("timed out after {limit:g} s", limit=limits.timeout_s))
         results = _complete(options.week, declared, done, problems)
     else:
         results = _complete(options.week, declared, {(r.exercise, r.check): r for r in results}, problems)
     if status == GRADED:
-        memory_checks = [r.id for r in results if r.output and MEMORY_ERROR.search(r.output)]
+        memory_checks = [r.id for r in results if r.output and MEMORY_ERROR.search(_english(r))]
         if memory_checks:
             status = OUT_OF_MEMORY
-            problems.append(f"ran out of memory (limit {limits.memory_mb} MB) in {', '.join(memory_checks)}")
-    plots = {result / "plots" / Path(str(p.get("file"))).name: str(p.get("title", ""))
+            problems.append(_("ran out of memory (limit {limit} MB) in {checks}", limit=limits.memory_mb,
+                              checks=", ".join(memory_checks)))
+    plots = {result / "plots" / Path(str(p.get("file"))).name: from_data(p.get("title", ""))
              for p in record.get("plots", []) if p.get("file")}
-    return Graded(status, "; ".join(problems), _tidy(results, work / "sub"), provenance, log.text(),
+    return Graded(status, in_turn(problems), _tidy(results, work / "sub"), provenance, log.text(),
                   {p: t for p, t in plots.items() if p.is_file()}, time.monotonic() - start,
                   int(record.get("attempts", 0)))
 
@@ -463,18 +477,38 @@ def _read_json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _complete(week: str, declared: list, done: dict, problems: list[str]) -> list[CheckResult]:
+def _english(result: CheckResult) -> str:
+    """A result's message in English (what the memory check looks for), whatever language it was written in."""
+    return result.output if result.message is None else render(result.message, "en")
+
+
+def _complete(week: str, declared: list, done: dict, problems: list) -> list[CheckResult]:
     """One result per declared check, in declaration order; checks that never ran say why (seed 0: none used)."""
-    reason = "not run: " + (problems[-1] if problems else "the grading process ended early")
+    reason = _("not run: {reason}", reason=problems[-1] if problems else _("the grading process ended early"))
     results = []
     for exercise, check, points, visibility in declared:
         got = done.get((exercise, check))
         if got is not None and got.week:
             results.append(got)
-        else:  # never ran, or recorded here for a crash or timeout: the spec knows the rest
-            results.append(not_run(week, exercise, check, points, visibility, got.output if got is not None else reason,
-                                   got.cause if got is not None else ""))
+            continue
+        message = (got.message if got.message is not None else got.output) if got is not None else reason
+        # never ran, or recorded here for a crash or timeout: the spec knows the rest
+        results.append(not_run(week, exercise, check, points, visibility, message, got.cause if got is not None else ""))
     return results
+
+
+def _without(message, prefix: str):
+    """``message`` with ``prefix`` taken out of its plain-string parts (a message stays a message)."""
+    if isinstance(message, Text):
+        return Text(message.msgid, {k: _without(v, prefix) for k, v in message.args.items()}, message.plural,
+                    message.n)
+    if isinstance(message, Joined):
+        return Joined(tuple(_without(part, prefix) for part in message.parts), message.separator)
+    if isinstance(message, str):
+        return message.replace(prefix, "")
+    if isinstance(message, FirstLine):
+        return FirstLine(_without(message.message, prefix))
+    return message
 
 
 def _tidy(results: list[CheckResult], copy_root: Path) -> list[CheckResult]:
@@ -482,6 +516,8 @@ def _tidy(results: list[CheckResult], copy_root: Path) -> list[CheckResult]:
     prefix = f"{copy_root}/"
     for result in results:
         result.output = result.output.replace(prefix, "")
+        if result.message is not None:
+            result.message = _without(result.message, prefix)
     return results
 
 

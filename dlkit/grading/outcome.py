@@ -10,9 +10,10 @@ so its presence means the student is done: a resumed run skips them.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.i18n import current_language, from_data, render, to_data
 from autograder.results import FAILED, CheckResult, Provenance, gradescope_json, read_results, total, write_json_atomically
 
 GRADED = "graded"
@@ -36,8 +37,9 @@ class StudentOutcome:
     """Week graded, e.g. ``"week1"``."""
     status: str
     """One of :data:`STATUSES`."""
-    message: str
-    """One line for the gradebook and the student: what happened, what was missing."""
+    message: object
+    """One line for the gradebook and the student: what happened, what was missing (an
+    :mod:`autograder.i18n` message, or plain text)."""
     results: list[CheckResult]
     """Every declared check of the week, in declaration order; unrun checks score 0."""
     provenance: dict = field(default_factory=dict)
@@ -54,6 +56,8 @@ class StudentOutcome:
     """Child processes started (more than one when a crash left checks to run)."""
     settings: dict = field(default_factory=dict)
     """Limits and options the student was graded under (timeout, memory, device, isolation ...)."""
+    language: str = "en"
+    """The language ``results.json``'s and the feedback's texts were last written in."""
 
     @property
     def score(self) -> float:
@@ -66,21 +70,27 @@ class StudentOutcome:
         return total(self.results)[1]
 
 
-def not_run(week: str, exercise: str, check: str, points: float, visibility: str, reason: str,
+def not_run(week: str, exercise: str, check: str, points: float, visibility: str, reason,
             cause: str = "") -> CheckResult:
-    """A failed, zero-score result for a check that did not run (or did not finish), saying why; seed 0: none used."""
-    return CheckResult(week, exercise, check, points, 0.0, FAILED, reason, 0, visibility, cause)
+    """A failed, zero-score result for a check that did not run (or did not finish), saying why (a message);
+    seed 0: none used."""
+    return CheckResult(week, exercise, check, points, 0.0, FAILED, render(reason), 0, visibility, cause,
+                       None if isinstance(reason, str) else reason)
 
 
-def to_json(outcome: StudentOutcome) -> dict:
-    """The outcome as Gradescope JSON plus the batch record."""
+def to_json(outcome: StudentOutcome, lang: str | None = None) -> dict:
+    """The outcome as Gradescope JSON plus the batch record, its texts in ``lang`` (default: the current
+    language); the messages are kept as data too, so :func:`rerender` can write them in the other language."""
+    lang = lang or current_language()
     provenance = Provenance(**outcome.provenance) if outcome.provenance else _empty_provenance(outcome)
-    data = gradescope_json(outcome.results, provenance)
-    data["output"] = outcome.message
+    data = gradescope_json(outcome.results, provenance, lang)
+    data["output"] = render(outcome.message, lang)
     data["execution_time"] = round(outcome.seconds, 2)
-    record = asdict(outcome)
-    for key in ("results", "provenance"):
-        record.pop(key)
+    record = {name: getattr(outcome, name) for name in StudentOutcome.__dataclass_fields__
+              if name not in ("results", "provenance")}
+    record["message"] = to_data(outcome.message)
+    record["plots"] = {name: to_data(caption) for name, caption in outcome.plots.items()}
+    record["language"] = lang
     data["extra_data"][GRADING_KEY] = record
     return data
 
@@ -90,9 +100,10 @@ def _empty_provenance(outcome: StudentOutcome) -> Provenance:
     return Provenance("", "", "", device, "", outcome.settings.get("profile", ""), 0)
 
 
-def write(outcome: StudentOutcome, path: Path) -> None:
-    """Write the outcome's ``results.json`` atomically."""
-    write_json_atomically(to_json(outcome), path)
+def write(outcome: StudentOutcome, path: Path, lang: str | None = None) -> None:
+    """Write the outcome's ``results.json`` atomically, its texts in ``lang`` (default: the current language)."""
+    outcome.language = lang or current_language()
+    write_json_atomically(to_json(outcome, outcome.language), path)
 
 
 def read(path: Path) -> StudentOutcome | None:
@@ -100,7 +111,10 @@ def read(path: Path) -> StudentOutcome | None:
     try:
         results, provenance = read_results(path)
         record = json.loads(Path(path).read_text(encoding="utf-8"))["extra_data"][GRADING_KEY]
-        outcome = StudentOutcome(results=results, provenance=_provenance_fields(provenance), **record)
+        known = {k: v for k, v in record.items() if k in StudentOutcome.__dataclass_fields__}
+        known["message"] = from_data(known.get("message", ""))
+        known["plots"] = {name: from_data(caption) for name, caption in (known.get("plots") or {}).items()}
+        outcome = StudentOutcome(results=results, provenance=_provenance_fields(provenance), **known)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return outcome if outcome.status in STATUSES else None

@@ -3,7 +3,8 @@
 Each plot is registered for one exercise and gets the student's module (a
 :class:`~autograder.submission.StudentModule` in a fresh worker); it is time-boxed, and any
 failure only means the feedback has no plot (the event says why). Add a plot by writing
-``def plot(student, worker, path, profile) -> str`` (the title) and listing it in :data:`PLOTS`.
+``def plot(student, worker, path, profile)`` returning its title (an :mod:`autograder.i18n` message,
+drawn with :func:`autograder.plot_text.label`) and listing it in :data:`PLOTS`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder.failures import describe
+from autograder.i18n import _
+from autograder.plot_text import label
 from autograder.probe.client import WorkerClient
 from autograder.spec import exercise_spec, load_spec
 from autograder.submission import Submission
@@ -21,7 +24,7 @@ MESH_STEP = 0.02
 """Grid step of the decision-region plot over [-1.1, 1.1]^2 (the course plots at 0.01)."""
 
 
-def spiral_decision_regions(student, worker: WorkerClient, path: Path, profile: str) -> str:
+def spiral_decision_regions(student, worker: WorkerClient, path: Path, profile: str):
     """Train the student's ``relu_model`` with their ``train`` on their ``make_spiral`` data (in the
     worker); draw its regions here from the scores it gives on a grid."""
     import matplotlib
@@ -33,7 +36,7 @@ def spiral_decision_regions(student, worker: WorkerClient, path: Path, profile: 
     steps = int(exercise_spec("week1", "spiral").budget(profile).get("steps", 1000))
     X, Y = student.make_spiral()
     if not (isinstance(X, torch.Tensor) and isinstance(Y, torch.Tensor)):
-        raise TypeError("make_spiral() did not give two tensors")
+        raise TypeError(str(_("make_spiral() did not give two tensors")))
     worker.module("torch").manual_seed(0)
     model = student.relu_model()
     student.train(model, X, Y, optimizer="adam", steps=steps)
@@ -42,6 +45,9 @@ def spiral_decision_regions(student, worker: WorkerClient, path: Path, profile: 
     grid_scores = model(torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1))
     regions = grid_scores.argmax(dim=1).reshape(xx.shape)
     accuracy = (model(X).argmax(dim=1) == Y).float().mean().item()
+    title = _("your relu_model after {steps} Adam steps: training accuracy {accuracy:.3f}", steps=steps,
+              accuracy=accuracy)
+    text = label(title)  # before the figure: its texts take their font when it is made
     fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=80)
     try:
         ax.contourf(xx.numpy(), yy.numpy(), regions.numpy(), alpha=0.3, cmap="brg")
@@ -49,8 +55,7 @@ def spiral_decision_regions(student, worker: WorkerClient, path: Path, profile: 
         ax.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), aspect="equal")
         ax.axhline(0, color="0.5", lw=0.5)
         ax.axvline(0, color="0.5", lw=0.5)
-        title = f"your relu_model after {steps} Adam steps: training accuracy {accuracy:.3f}"
-        ax.set_title(title, fontsize=8)
+        ax.set_title(text, fontsize=8)
         fig.savefig(path)
     finally:
         plt.close(fig)
@@ -76,7 +81,7 @@ def make_plots(week: str, submission_root: Path, out_dir: Path, profile: str, se
         folder = Path(submission_root) / week
         client = WorkerClient(lambda: launcher(folder), describe_death)
         try:
-            with CheckClock(seconds, f"the {exercise} plot").running():
+            with CheckClock(seconds, _("the {exercise} plot", exercise=exercise)).running():
                 module = Submission(client, submission_root, week).load(exercise)
                 title = plot(module, client, path, profile)
             events.append({"exercise": exercise, "file": path.name, "title": title})

@@ -39,6 +39,7 @@ from dlkit.grading.pool import GraderPool
 from dlkit.grading.progress import Progress
 from dlkit.grading.summary import write_summary
 from dlkit.release.generate import install
+from autograder.i18n import _, current_language, in_turn
 from autograder.results import shared_causes
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
@@ -48,7 +49,14 @@ MAX_PLOT_BYTES = 5 * 1024 * 1024
 
 
 class BatchError(ValueError):
-    """The batch cannot start: the message says what to change."""
+    """The batch cannot start: ``message`` (an :mod:`autograder.i18n` message) says what to change."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -91,11 +99,13 @@ def load_week(week: str) -> Week:
     """The week's files and checks; :class:`BatchError` for an unknown week or one without checks yet."""
     spec = load_spec()
     if week not in spec:
-        raise BatchError(f"unknown week {week!r}; exercises.toml declares: {', '.join(spec) or 'none'}")
+        raise BatchError(_("unknown week {week}; exercises.toml declares: {weeks}", week=repr(week),
+                           weeks=", ".join(spec) or "-"))
     checks = sorted((KIT_ROOT / "autograder" / week).glob("test_*.py"))
     declared = declared_checks(week)
     if not checks or not declared:
-        raise BatchError(f"{week} has no checks yet (autograder/{week}/test_*.py with points in exercises.toml)")
+        raise BatchError(_("{week} has no checks yet (autograder/{week}/test_*.py with points in exercises.toml)",
+                           week=week))
     exercises = spec[week]
     return Week(week, [e.file for e in exercises.values()], [w for w in spec if w != week],
                 {name: e.title for name, e in exercises.items()}, declared)
@@ -145,7 +155,8 @@ def _write_provenance(out: Path, options: GradeOptions) -> None:
 
     from autograder import __version__
 
-    record = {"week": options.week, "class_seed": options.class_seed, "kit_version": __version__,
+    record = {"week": options.week, "class_seed": options.class_seed, "language": current_language(),
+              "kit_version": __version__,
               "torch_version": torch.__version__, "settings": options.record(),
               "reproduce": f"dlkit grade ... --week {options.week} --class-seed {options.class_seed} --regrade"}
     write_text_atomically(json.dumps(record, indent=2) + "\n", Path(out) / PROVENANCE_FILE)
@@ -158,11 +169,11 @@ def _reusable(existing: StudentOutcome | None, week: Week, source: str, seed: in
     if existing.provenance.get("class_seed") != seed:
         return False
     return [(r.exercise, r.check, r.max_score) for r in existing.results] == \
-        [(exercise, check, points) for exercise, check, points, _ in week.declared]
+        [(exercise, check, points) for exercise, check, points, _visibility in week.declared]
 
 
-def _invalid(found: Found, week: Week, source: str, message: str, options: GradeOptions) -> StudentOutcome:
-    results = [not_run(week.name, exercise, check, points, visibility, f"not graded: {message}")
+def _invalid(found: Found, week: Week, source: str, message, options: GradeOptions) -> StudentOutcome:
+    results = [not_run(week.name, exercise, check, points, visibility, _("not graded: {reason}", reason=message))
                for exercise, check, points, visibility in week.declared]
     return StudentOutcome(found.student, week.name, INVALID_SUBMISSION, message, results, source_sha256=source,
                           missing_files=list(week.files), settings=options.record())
@@ -197,8 +208,9 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path, onerror=unlock)
 
 
-def _message(*parts: str) -> str:
-    return "; ".join(p for p in parts if p)
+def _message(*parts):
+    """The row's message: its non-empty parts, ``"; "`` between them."""
+    return in_turn(parts)
 
 
 def grade_student(found: Found, source: str, week: Week, options: BatchOptions, stop: threading.Event,
@@ -215,13 +227,15 @@ def grade_student(found: Found, source: str, week: Week, options: BatchOptions, 
             copy = materialize(found, week.name, week.files, week.other_weeks, private / "work" / "sub",
                                options.copy_limits)
         except InvalidSubmission as error:
-            result = _invalid(found, week, source, str(error), options.grade)
+            result = _invalid(found, week, source, getattr(error, "message", str(error)), options.grade)
         else:
             graded = grade_copy(private, options.grade, stop, pool)
             missing = ""
             if copy.missing:
-                missing = (f"none of {week.name}'s files were found (expected {', '.join(week.files)})"
-                           if len(copy.missing) == len(week.files) else f"missing {', '.join(copy.missing)}")
+                missing = (_("none of {week}'s files were found (expected {files})", week=week.name,
+                             files=", ".join(week.files))
+                           if len(copy.missing) == len(week.files) else
+                           _("missing {files}", files=", ".join(copy.missing)))
             causes = shared_causes([r for r in graded.results
                                     if r.cause.removeprefix("module ") not in copy.missing])
             result = StudentOutcome(found.student, week.name, graded.status,
@@ -237,6 +251,13 @@ def grade_student(found: Found, source: str, week: Week, options: BatchOptions, 
     outcome_file.write(result, staging / "results.json")
     install(staging, students / found.student)  # the old folder or the new one, never half of one
     return result
+
+
+def rerender(outcome: StudentOutcome, folder: Path, week: Week) -> None:
+    """Write an already graded student's ``results.json`` texts and feedback again in the current language,
+    from the messages it stored as data: scores, statuses and plots stay as they are."""
+    write_feedback(outcome, folder, week.titles)
+    outcome_file.write(outcome, folder / "results.json")
 
 
 def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent: str | None = None,
@@ -258,7 +279,8 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
     options = dataclasses.replace(options, grade=dataclasses.replace(
         options.grade, class_seed=class_seed(out, options.grade.class_seed)))
     _write_provenance(out, options.grade)
-    announce = announce + f", class seed {options.grade.class_seed}" if announce else announce
+    if announce:
+        announce = str(_("{announce}, class seed {seed}", announce=announce, seed=options.grade.class_seed))
     outcomes: dict[str, StudentOutcome] = {}
     todo = []
     for entry in found:
@@ -268,6 +290,8 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
             source = f"unreadable: {error}"
         existing = outcome_file.read(out / "students" / entry.student / "results.json")
         if not options.regrade and _reusable(existing, week, source, options.grade.class_seed):
+            if existing.language != current_language():
+                rerender(existing, out / "students" / entry.student, week)
             outcomes[entry.student] = existing
         else:
             todo.append((entry, source))

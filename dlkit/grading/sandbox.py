@@ -31,6 +31,8 @@ import signal
 import sys
 import threading
 
+from autograder.i18n import _
+
 # mount(2) flags and prctl(2) options (linux/fs.h, linux/prctl.h)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
@@ -98,7 +100,7 @@ def _mount_points() -> list[tuple[str, int, str]]:
     points = []
     with open("/proc/self/mountinfo") as f:
         for line in f:
-            fields, _, rest = line.partition(" - ")
+            fields, _sep, rest = line.partition(" - ")
             fields = fields.split()
             point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
             options = fields[5].split(",")
@@ -157,7 +159,7 @@ def _switch_root(new_root: str) -> None:
     os.chdir(new_root)
     number = SYS_PIVOT_ROOT.get(platform.machine())
     if number is None:
-        raise OSError(f"no pivot_root(2) number known for {platform.machine()}")
+        raise OSError(str(_("no pivot_root(2) number known for {machine}", machine=platform.machine())))
     _libc_call("syscall", number, b".", b".")
     _libc_call("umount2", b".", MNT_DETACH)  # the old root, stacked under the new one
     os.chdir("/")
@@ -170,15 +172,15 @@ def _sandbox_filesystem(config: dict) -> None:
     a class graded last week); inside what is kept, ``hidden`` folders are covered."""
     private, host_tmp = config["private"], config["host_tmp"]
     os.umask(0o022)  # the folders made below must be enterable by the unprivileged worker
-    for point, extra, _ in _mount_points():  # binds copy these flags: everything kept is read-only
+    for point, extra, _fstype in _mount_points():  # binds copy these flags: everything kept is read-only
         try:
             _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | extra)
         except OSError:
             pass  # some kernel interfaces refuse; every real file system is checked next
-    for point, _, fstype in _mount_points():  # fail closed: never grade on a writable machine
+    for point, _flags, fstype in _mount_points():  # fail closed: never grade on a writable machine
         if fstype not in PSEUDO_FILESYSTEMS and os.path.isdir(point) and not os.statvfs(point).f_flag & os.ST_RDONLY:
-            raise OSError(f"{point} ({fstype}) is still writable after remounting read-only (a file open for "
-                          "writing there?)")
+            raise OSError(str(_("{point} ({fstype}) is still writable after remounting read-only (a file open for "
+                                "writing there?)", point=point, fstype=fstype)))
     links = {top: os.readlink(top) for top in SYSTEM_FOLDERS if os.path.islink(top)}
     kept = _outermost([*(top for top in SYSTEM_FOLDERS if top not in links), *_python_folders(), *config["visible"]])
     kept = [p for p in kept if not _inside(p, private) and not _inside(private, p)
@@ -213,7 +215,7 @@ def _sandbox_filesystem(config: dict) -> None:
     _switch_root(stage)
     for path in kept:
         if not os.statvfs(path).f_flag & os.ST_RDONLY:
-            raise OSError(f"{path} is still writable after remounting read-only")
+            raise OSError(str(_("{path} is still writable after remounting read-only", path=path)))
 
 
 class _CapHeader(ctypes.Structure):
@@ -315,7 +317,7 @@ def enter(config: dict, status_fd: int, keep: tuple[int, ...]) -> None:
         if first:
             for fd in keep:
                 os.close(fd)
-            _, wait_status = os.waitpid(first, 0)
+            _pid, wait_status = os.waitpid(first, 0)
             os._exit(os.waitstatus_to_exitcode(wait_status) & 0xFF)
         _die_with_parent()
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)

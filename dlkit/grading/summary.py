@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.files import write_text_atomically
+from autograder.i18n import _, current_language, n_, render
+from autograder.results import PASSED
+from dlkit.grading.feedback import STATUS_NAMES
 from dlkit.grading.gradebook import csv_text
 from dlkit.grading.outcome import STATUSES, StudentOutcome
-from autograder.results import PASSED
 
 HISTOGRAM = "score_histogram.png"
 
@@ -41,15 +43,15 @@ class CheckSummary:
         return self.failed / self.students if self.students else 0.0
 
 
-def check_summaries(outcomes: list[StudentOutcome]) -> list[CheckSummary]:
-    """One summary per check, most failed first (then by declaration order)."""
+def check_summaries(outcomes: list[StudentOutcome], lang: str | None = None) -> list[CheckSummary]:
+    """One summary per check, most failed first (then by declaration order); messages in ``lang``."""
     order: dict[str, float] = {}
     failures: dict[str, Counter] = {}
     for outcome in outcomes:
         for result in outcome.results:
             order.setdefault(result.id, result.max_score)
             if result.status != PASSED:
-                first_line = (result.output.strip().splitlines() or ["failed"])[0][:120]
+                first_line = (result.text(lang).strip().splitlines() or [render(_("failed"), lang)])[0][:120]
                 failures.setdefault(result.id, Counter())[first_line] += 1
     rows = []
     for check, points in order.items():
@@ -61,21 +63,26 @@ def check_summaries(outcomes: list[StudentOutcome]) -> list[CheckSummary]:
 
 
 def write_histogram(outcomes: list[StudentOutcome], path: Path) -> None:
-    """A histogram of total scores (matplotlib's Agg backend; no display needed)."""
+    """A histogram of total scores (matplotlib's Agg backend; no display needed), labelled in the current
+    language where matplotlib has a font for it (:mod:`autograder.plot_text`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
+    from autograder.plot_text import label
+
     maximum = max((o.max_score for o in outcomes), default=0) or 1
+    labels = dict(xlabel=label(_("total score (out of {max:g})", max=maximum)), ylabel=label(_("students")),
+                  title=label(n_("{week} scores, {n} student", "{week} scores, {n} students", len(outcomes),
+                                 week=outcomes[0].week if outcomes else "")))  # before the axes: they fix its font
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
     try:
         ax.hist([o.score for o in outcomes], bins=min(20, max(1, int(maximum))), range=(0, maximum),
                 color="#4a7ab7", edgecolor="white")
         ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # students come whole
-        ax.set(xlabel=f"total score (out of {maximum:g})", ylabel="students",
-               title=f"{outcomes[0].week if outcomes else ''} scores, {len(outcomes)} students")
+        ax.set(**labels)
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path)
@@ -83,19 +90,36 @@ def write_histogram(outcomes: list[StudentOutcome], path: Path) -> None:
         plt.close(fig)
 
 
-def summary_markdown(outcomes: list[StudentOutcome], checks: list[CheckSummary], histogram: bool) -> str:
-    """``summary.md``: statuses, score statistics, the histogram and the per-check failure table."""
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+# TRANSLATORS: between the items of a list ("3 graded, 1 timeout")
+LIST_SEPARATOR = _(", ")
+
+
+def summary_markdown(outcomes: list[StudentOutcome], checks: list[CheckSummary], histogram: bool,
+                     lang: str | None = None) -> str:
+    """``summary.md`` in ``lang``: statuses, score statistics, the histogram and the per-check failure table."""
+    lang = lang or current_language()
+    t = lambda message: render(message, lang)  # noqa: E731
     scores = [o.score for o in outcomes]
     maximum = max((o.max_score for o in outcomes), default=0)
     statuses = Counter(o.status for o in outcomes)
-    lines = [f"# {outcomes[0].week if outcomes else ''} class summary", "",
-             f"{len(outcomes)} students; " + ", ".join(f"{statuses[s]} {s}" for s in STATUSES if statuses[s]), ""]
+    week = outcomes[0].week if outcomes else ""
+    lines = ["# " + t(_("{week} class summary", week=week)), "",
+             t(_("Written in {language}; `dlkit grade` with the same folders and `--lang {other}` rewrites the "
+                 "reports in the other language without grading again.", language=LANGUAGE_NAMES[lang],
+                 other="en" if lang == "zh" else "zh")), "",
+             t(_("{students}; {statuses}", students=n_("{n} student", "{n} students", len(outcomes)),
+                 statuses=t(LIST_SEPARATOR).join(t(_("{count} {status}", count=statuses[s], status=STATUS_NAMES[s]))
+                                                 for s in STATUSES if statuses[s]))), ""]
     if scores:
-        lines += [f"Scores out of {maximum:g}: mean {statistics.fmean(scores):.2f}, "
-                  f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}", ""]
+        lines += [t(_("Scores out of {max:g}: mean {mean:.2f}, median {median:g}, min {min:g}, max {top:g}",
+                      max=maximum, mean=statistics.fmean(scores), median=statistics.median(scores),
+                      min=min(scores), top=max(scores))), ""]
     if histogram:
-        lines += [f"![score histogram]({HISTOGRAM})", ""]
-    lines += ["## Checks, most failed first", "", "| check | points | failed | share | most common message |",
+        lines += ["![" + t(_("score histogram")) + f"]({HISTOGRAM})", ""]
+    lines += ["## " + t(_("Checks, most failed first")), "",
+              "| " + " | ".join(t(h) for h in (_("check"), _("points"), _("failed"), _("share"),
+                                                _("most common message"))) + " |",
               "| --- | --- | --- | --- | --- |"]
     for row in checks:
         message = row.common_message.replace("|", "\\|")
@@ -103,18 +127,23 @@ def summary_markdown(outcomes: list[StudentOutcome], checks: list[CheckSummary],
                      f"{message} |")
     not_graded = [o for o in outcomes if o.status != "graded"]
     if not_graded:
-        lines += ["", "## Not fully graded", "", "| student | status | message |", "| --- | --- | --- |"]
-        lines += [f"| {o.student} | {o.status} | {o.message.replace('|', '/')} |" for o in not_graded]
+        lines += ["", "## " + t(_("Not fully graded")), "",
+                  "| " + " | ".join(t(h) for h in (_("student"), _("status"), _("message"))) + " |",
+                  "| --- | --- | --- |"]
+        lines += [f"| {o.student} | {t(STATUS_NAMES[o.status])} | {t(o.message).replace('|', '/')} |"
+                  for o in not_graded]
     return "\n".join(lines) + "\n"
 
 
-def write_summary(outcomes: list[StudentOutcome], folder: Path) -> None:
-    """Write ``summary.md``, ``summary.csv`` and (when there are students) the histogram into ``folder``."""
+def write_summary(outcomes: list[StudentOutcome], folder: Path, lang: str | None = None) -> None:
+    """Write ``summary.md``, ``summary.csv`` and (when there are students) the histogram into ``folder``, in
+    ``lang`` (default: the current language); the CSV's column names stay English (read by programs)."""
     folder = Path(folder)
-    checks = check_summaries(outcomes)
+    lang = lang or current_language()
+    checks = check_summaries(outcomes, lang)
     if outcomes:
         write_histogram(outcomes, folder / HISTOGRAM)
-    write_text_atomically(summary_markdown(outcomes, checks, bool(outcomes)), folder / "summary.md")
+    write_text_atomically(summary_markdown(outcomes, checks, bool(outcomes), lang), folder / "summary.md")
     rows = [["check", "points", "failed", "students", "share", "common_message"]]
     rows += [[c.check, f"{c.points:g}", str(c.failed), str(c.students), f"{c.share:.4f}", c.common_message]
              for c in checks]

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.i18n import _, n_
 from dlkit.release.generate import (
     ASSIGNMENTS_ROOT,
     SOLUTIONS_ROOT,
@@ -22,33 +23,47 @@ from dlkit.release.notebooks import NbgraderError
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "release",
-        help="generate assignments/<week>/ from solutions/<week>/ (or check it with --check)",
-        description="Generate the student release of a week from its reference: solution regions "
-                    "cleared, planted code put in, notebooks through nbgrader's generate_assignment. "
-                    "The result replaces assignments/<week>/ atomically; files there without a source "
-                    "are removed and listed.",
+        help=str(_("generate assignments/<week>/ from solutions/<week>/ (or check it with --check)")),
+        description=str(_("Generate the student release of a week from its reference: solution regions "
+                          "cleared, planted code put in, notebooks through nbgrader's generate_assignment. "
+                          "The result replaces assignments/<week>/ atomically; files there without a source "
+                          "are removed and listed.")),
     )
-    parser.add_argument("week", help="week folder under solutions/ (week1, week2, ...), or 'all'; or 'record' "
-                                     "(record the reference's values for the handout), or 'handout' (build it)")
+    parser.add_argument("week", help=str(_("week folder under solutions/ (week1, week2, ...), or 'all'; or 'record' "
+                                           "(record the reference's values for the handout), or 'handout' (build "
+                                           "it)")))
     parser.add_argument("target", nargs="?", default=None,
-                        help="after 'handout': the new folder to write the handout to; after 'record': the week "
-                             "(default all)")
+                        help=str(_("after 'handout': the new folder to write the handout to; after 'record': the "
+                                   "week (default all)")))
     parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 and list the files where assignments/ differs from a "
-                             "fresh generation")
+                        help=str(_("write nothing; exit 1 and list the files where assignments/ differs from a "
+                                   "fresh generation")))
     parser.add_argument("--course", type=Path, default=None,
-                        help="keep nbgrader's course directory here (source/<week>, release/<week>, "
-                             "gradebook.db), e.g. build/course for grading with nbgrader; default: a "
-                             "temporary one")
+                        help=str(_("keep nbgrader's course directory here (source/<week>, release/<week>, "
+                                   "gradebook.db), e.g. build/course for grading with nbgrader; default: a "
+                                   "temporary one")))
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS_ROOT,
-                        help=f"folder holding the reference weeks (default: {SOLUTIONS_ROOT})")
+                        help=str(_("folder holding the reference weeks (default: {default})",
+                                   default=str(SOLUTIONS_ROOT))))
     parser.add_argument("--assignments", type=Path, default=ASSIGNMENTS_ROOT,
-                        help=f"folder holding the student releases (default: {ASSIGNMENTS_ROOT})")
+                        help=str(_("folder holding the student releases (default: {default})",
+                                   default=str(ASSIGNMENTS_ROOT))))
     parser.set_defaults(func=run)
 
 
-def _count(files: list[str]) -> str:
-    return f"{len(files)} file" + ("" if len(files) == 1 else "s")
+def _count(files: list[str]):
+    return n_("{n} file", "{n} files", len(files))
+
+
+def _difference(difference):
+    """A :class:`~.generate.Difference` as ``--check`` lists it."""
+    if difference.kind == "differs":
+        return _("{path} (differs)", path=difference.path)
+    if difference.kind == "missing":
+        return _("{path} (missing)", path=difference.path)
+    if difference.kind == "extra":
+        return _("{path} (extra)", path=difference.path)
+    return str(difference)
 
 
 def _weeks(args: argparse.Namespace) -> list[str]:
@@ -56,7 +71,8 @@ def _weeks(args: argparse.Namespace) -> list[str]:
     if args.week == "all":
         return available
     if args.week not in available:
-        raise ReleaseError(f"no week {args.week!r} under {args.solutions} (found: {', '.join(available) or 'none'})")
+        raise ReleaseError(_("no week {week} under {folder} (found: {found})", week=repr(args.week),
+                             folder=str(args.solutions), found=", ".join(available) or _("none")))
     return [args.week]
 
 
@@ -68,7 +84,7 @@ def _record(args: argparse.Namespace) -> int:
         lines = [line for week in weeks for line in stale(week)]
         for line in lines:
             print(line)
-        print("recorded values: " + ("stale, run `dlkit release record`" if lines else "up to date"))
+        print(_("recorded values: stale, run `dlkit release record`") if lines else _("recorded values: up to date"))
         return 1 if lines else 0
     return record(weeks)
 
@@ -77,17 +93,17 @@ def _handout(args: argparse.Namespace) -> int:
     from dlkit.release.handout import HandoutError, build_handout
 
     if args.target is None:
-        print("dlkit release handout: give the folder to write, e.g. `dlkit release handout ../course-handout`",
-              file=sys.stderr)
+        print("dlkit release handout: " + str(_("give the folder to write, e.g. `dlkit release handout "
+                                                "../course-handout`")), file=sys.stderr)
         return 2
     try:
         handout = build_handout(Path(args.target))
     except HandoutError as error:
         print(f"dlkit release handout: {error}", file=sys.stderr)
         return 1
-    print(f"handout written to {handout.root}: {len(handout.files)} files, {handout.bytes / 1024:.0f} KiB "
-          f"without data. Publish that folder (e.g. as the class's template repository); students run "
-          f"`pip install -e .` and `pytest autograder -k week1` in it.")
+    print(_("handout written to {root}: {files}, {kib:.0f} KiB without data. Publish that folder (e.g. as the "
+            "class's template repository); students run `pip install -e .` and `pytest autograder -k week1` in it.",
+            root=str(handout.root), files=n_("{n} file", "{n} files", len(handout.files)), kib=handout.bytes / 1024))
     return 0
 
 
@@ -103,31 +119,34 @@ def run(args: argparse.Namespace) -> int:
         return 2
     status = 0
     for week in weeks:
+        folder, source = f"{args.assignments.name}/{week}", f"{args.solutions.name}/{week}"
         try:
             result = release_week(week, args.solutions, args.assignments, check=args.check, course=args.course)
         except (MarkerError, ReleaseError, NbgraderError) as error:
-            print(f"{week}: FAILED, {args.assignments.name}/{week} left as it was\n  {error}", file=sys.stderr)
+            print(_("{week}: FAILED, {folder} left as it was\n  {error}", week=week, folder=folder, error=str(error)),
+                  file=sys.stderr)
             status = 1
             continue
         if args.check:
             if result.differences:
-                print(f"{week}: {args.assignments.name}/{week} differs from a fresh generation "
-                      f"(run `dlkit release {week}`):")
+                print(_("{week}: {folder} differs from a fresh generation (run `dlkit release {week}`):", week=week,
+                        folder=folder))
                 for difference in result.differences:
-                    print(f"  {difference}")
+                    print(f"  {_difference(difference)}")
                 status = 1
             else:
-                print(f"{week}: up to date ({_count(result.files)})")
+                print(_("{week}: up to date ({files})", week=week, files=_count(result.files)))
         else:
-            print(f"{week}: {args.assignments.name}/{week} regenerated ({_count(result.files)})")
+            print(_("{week}: {folder} regenerated ({files})", week=week, folder=folder, files=_count(result.files)))
             for removed in result.removed:
-                print(f"  removed {removed} (no source in {args.solutions.name}/{week})")
+                print("  " + str(_("removed {file} (no source in {folder})", file=removed, folder=source)))
     if args.week == "all" and Path(args.assignments).is_dir():
         orphans = sorted(p.name for p in Path(args.assignments).iterdir()
                          if p.is_dir() and not p.name.startswith(".") and p.name not in weeks)
         for orphan in orphans:
-            print(f"{orphan}: {args.assignments.name}/{orphan} has no {args.solutions.name}/{orphan}; "
-                  "remove it by hand if the week is gone")
+            folder, source = f"{args.assignments.name}/{orphan}", f"{args.solutions.name}/{orphan}"
+            print(_("{week}: {folder} has no {source}; remove it by hand if the week is gone", week=orphan,
+                    folder=folder, source=source))
             if args.check:
                 status = 1
     if args.week == "all" and args.check:
@@ -135,6 +154,6 @@ def run(args: argparse.Namespace) -> int:
 
         lines = [line for week in weeks for line in stale(week)]
         for line in lines:
-            print(f"{line} (run `dlkit release record`)")
+            print(_("{line} (run `dlkit release record`)", line=line))
         status = status or (1 if lines else 0)
     return status

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from autograder.i18n import Said, _, render
 from dlkit.release import markers, notebooks
 from dlkit.release.markers import MarkerError
 from autograder.settings import KIT_ROOT
@@ -32,8 +33,13 @@ MIN_DISTINCTIVE_CHARS = 12
 TRIVIAL_LINE = re.compile(r"^(?:pass|continue|break|raise|return|else:|try:|finally:|return\s+[\w.]+|[\w.]+|[\W_]*)$")
 
 
-class ReleaseError(RuntimeError):
-    """The release could not be generated; ``assignments/`` was left as it was."""
+class ReleaseError(Said, RuntimeError):
+    """The release could not be generated; ``assignments/`` was left as it was. ``message`` is an
+    :mod:`autograder.i18n` message."""
+
+
+MARKER_LEFT = "a marker left in the release"
+"""A :class:`Leak`'s source when the leaked line is a marker."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,9 @@ class Leak:
     """The line, stripped."""
 
     def __str__(self) -> str:
-        return f"{self.release_file}: {self.text!r} (from {self.source})"
+        source = _("a marker left in the release") if self.source == MARKER_LEFT else self.source
+        return render(_("{file}: {text} (from {source})", file=self.release_file, text=repr(self.text),
+                        source=source))
 
 
 @dataclass
@@ -113,7 +121,7 @@ def _is_ignored(path: Path) -> bool:
 def collect_sources(build: Build) -> None:
     """List the week's source files (caches and checkpoints left out)."""
     if not build.source.is_dir():
-        raise ReleaseError(f"{build.where('')} does not exist")
+        raise ReleaseError(_("{folder} does not exist", folder=build.where("")))
     build.files = sorted(
         p.relative_to(build.source).as_posix() for p in build.source.rglob("*")
         if p.is_file() and not _is_ignored(p.relative_to(build.source))
@@ -147,8 +155,8 @@ def scan_markers(build: Build) -> None:
                 continue  # binary data: copied as it is
             for number, line in enumerate(text.split("\n"), start=1):
                 if any(marker in line for marker in markers.NBGRADER_DELIMITERS + ("RELEASE AS:",)):
-                    raise MarkerError(where, number, "markers are only processed in .py modules and notebooks; "
-                                      "this file would be released as it is", line)
+                    raise MarkerError(where, number, _("markers are only processed in .py modules and notebooks; "
+                                                       "this file would be released as it is"), line)
 
 
 def check_test_cells(build: Build) -> None:
@@ -192,7 +200,7 @@ def write_notebooks(build: Build) -> None:
     for relative in build.notebooks:
         produced = released / relative
         if not produced.is_file():
-            raise ReleaseError(f"nbgrader did not produce {relative} for {build.week}")
+            raise ReleaseError(_("nbgrader did not produce {file} for {week}", file=relative, week=build.week))
         target = build.output / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         notebooks.write_notebook_json(notebooks.normalised_release_notebook(produced), target)
@@ -259,7 +267,7 @@ def find_leaks(solution_lines: list[tuple[str, str]], visible_lines: set[str], r
         if text in secret:
             leaks.append(Leak(location, secret[text], text))
         elif any(marker in text for marker in residue):
-            leaks.append(Leak(location, "a marker left in the release", text))
+            leaks.append(Leak(location, MARKER_LEFT, text))
     return leaks
 
 
@@ -277,7 +285,8 @@ def check_leaks(build: Build) -> None:
     leaks = find_leaks(build.solution_lines, build.visible_lines, build.output)
     if leaks:
         listed = "\n".join(f"  {leak}" for leak in leaks)
-        raise ReleaseError(f"the release of {build.week} would leak solution lines:\n{listed}")
+        raise ReleaseError(_("the release of {week} would leak solution lines:\n{leaks}", week=build.week,
+                             leaks=listed))
 
 
 PIPELINE: tuple[Step, ...] = (
@@ -300,10 +309,11 @@ def check_order(steps: tuple[Step, ...]) -> None:
     for step in steps:
         missing = [need for need in step.needs if need not in given]
         if missing:
-            raise ReleaseError(f"release step {step.name!r} needs {', '.join(missing)}, which no earlier step gives")
+            raise ReleaseError(_("release step {step} needs {facts}, which no earlier step gives",
+                                 step=repr(step.name), facts=", ".join(missing)))
         given.add(step.gives)
     if "leak free" not in given:
-        raise ReleaseError("the release pipeline has no leak check")
+        raise ReleaseError(_("the release pipeline has no leak check"))
 
 
 check_order(PIPELINE)

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import __version__
+from autograder.i18n import Text, render
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 from dlkit.release.record import stale
 
 STUDENT_PACKAGE = KIT_ROOT / "autograder"
 ASSIGNMENTS = KIT_ROOT / "assignments"
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.pt.tmp")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.pt.tmp", ".lock")  # .lock: scripts/i18n.py's catalog lock
 
 
 class HandoutError(Exception):
@@ -111,7 +112,7 @@ dlkit = "autograder.plugin"
 include = ["autograder*"]
 
 [tool.setuptools.package-data]
-autograder = ["*.toml", "**/*.toml", "**/*.json", "**/*.md", "recorded/*/*"]
+autograder = ["*.toml", "**/*.toml", "**/*.json", "**/*.md", "recorded/*/*", "locale/*/LC_MESSAGES/*.mo"]
 
 [tool.pytest.ini_options]
 pythonpath = ["."]
@@ -119,45 +120,116 @@ addopts = "-p no:cacheprovider --import-mode=importlib"
 '''
 
 
-def _weeks_table() -> str:
+def _weeks_table(lang: str = "en") -> str:
+    """The exercises of every week, their files and public points; titles in ``lang`` (English
+    where the catalog has no translation yet)."""
+    header = {"en": "| week | file | exercise | points |", "zh": "| 周 | 文件 | 练习 | 分数 |"}[lang]
     rows = []
     for week, exercises in load_spec().items():
-        for name, exercise in exercises.items():
+        for exercise in exercises.values():
             points = sum(check.points for check in exercise.public_checks.values())
-            rows.append(f"| {week} | `assignments/{week}/{exercise.file}` | {exercise.title} | {points:g} |")
-    return "\n".join(["| week | file | exercise | points |", "| --- | --- | --- | --- |", *rows])
+            title = render(Text(exercise.title), lang)  # exercises.toml's titles are catalog ids
+            rows.append(f"| {week} | `assignments/{week}/{exercise.file}` | {title} | {points:g} |")
+    return "\n".join([header, "| --- | --- | --- | --- |", *rows])
 
 
-def _readme() -> str:
-    return f"""# Deep-learning assignments, weeks 1 and 2
+def _readme_zh() -> str:
+    # Chinese paragraphs are not wrapped: Markdown turns a line break inside a paragraph into a space.
+    return f"""## 中文
+
+你的代码写在 `assignments/` 里：补全每一个会抛出 `NotImplementedError` 的函数或类（以及每一个 `ANSWER_... = None`），不要改动名称和函数签名。notebook `assignments/week1/week1.ipynb` 和 `assignments/week2/week2.ipynb` 带你把实验走一遍，并调用你写的函数；notebook 里的每段说明都是先中文、后英文。
+
+{_weeks_table("zh")}
+
+### 选择语言
+
+检查结果、最后的得分表和 `dlkit` 命令的输出都有中文和英文两种，按下面的顺序决定用哪一种：
+
+1. 命令行参数 `--lang zh` 或 `--lang en`，`pytest` 和 `dlkit` 命令都可以加，例如 `pytest autograder -k week1 --lang zh`、`dlkit data status --lang zh`；
+2. 否则看环境变量 `DLKIT_LANG`（`zh` 或 `en`），例如 `export DLKIT_LANG=zh`（Windows PowerShell：`$env:DLKIT_LANG = "zh"`）；
+3. 否则看系统的 locale：`LC_ALL`、`LC_MESSAGES`、`LANG` 中第一个有值的变量以 `zh` 开头（如 `zh_CN.UTF-8`）时用中文，否则用英文；
+4. 以上都没有设置时用英文。
+
+notebook 里检查单元格的输出语言，由启动 Jupyter 时的 `DLKIT_LANG` 或 locale 决定，例如 `DLKIT_LANG=zh jupyter notebook`。
+
+### 安装
+
+```bash
+pip install -e .          # Python 3.10+；会安装 PyTorch、torchvision、pytest、Jupyter
+```
+
+### 数据
+
+第 2 周需要按 torchvision 目录结构存放的 MNIST 和 CIFAR-10。`dlkit data download all` 会把它们下载到 `data_cache/`（约 200 MB）；如果课程发了一份数据给你，直接指向它即可：`export DLKIT_DATA=/path/to/data` 或 `dlkit data link /path/to/data`。`dlkit data status` 会显示现在有哪些数据。第 1 周不需要数据。
+
+### 检查你的代码
+
+```bash
+pytest autograder -k week1                  # 第 1 周的全部检查，最后是你的得分表
+pytest autograder -k "week2 and mnist"      # 只检查一个练习
+pytest autograder -k week2 --device cpu     # 选项：--device cpu|cuda, --profile quick|full,
+                                            #       --results-json out.json, --submission DIR, --lang zh|en
+```
+
+每项检查都会说明它试了什么、期望得到什么、实际得到了什么，并给出提示。最后的表格每项检查占一行：
+
+- `PASS` / `FAIL`：现在得到的分数；
+- `WAIT`：已作答，提交后才评分（选择题：这份作业包里没有标准答案）。书面回答（`ANSWER_Q1` ...）由老师人工评分，这里没有对应的检查。
+
+这里的检查拿你的代码与课程参考答案事先记录下来的结果作比较。你提交之后，课程组会在沙箱里用同样的检查、新的输入和标准答案重新评分：这里显示的分数只是预览，试图影响自己分数的代码只能骗过这个预览。
+
+### 提交
+
+按课程的要求提交 `assignments/<week>/` 里的文件（`.py` 文件和带输出的 notebook），不要改文件名。
+"""
+
+
+def _readme_en() -> str:
+    return f"""## English
 
 Your work goes in `assignments/`: fill in every function or class that raises
 `NotImplementedError` (and every `ANSWER_... = None`), keeping names and signatures. The
 notebooks `assignments/week1/week1.ipynb` and `assignments/week2/week2.ipynb` walk through
-the labs and call your functions.
+the labs and call your functions; each of their instructions is in Chinese, then in English.
 
-{_weeks_table()}
+{_weeks_table("en")}
 
-## Install
+### Language
+
+The checks' messages, the points table and `dlkit`'s commands speak Chinese and English. The
+language is chosen in this order:
+
+1. `--lang zh` or `--lang en` on the command line, on `pytest` and on `dlkit` commands alike:
+   `pytest autograder -k week1 --lang en`, `dlkit data status --lang en`;
+2. else the `DLKIT_LANG` environment variable (`zh` or `en`): `export DLKIT_LANG=en`
+   (Windows PowerShell: `$env:DLKIT_LANG = "en"`);
+3. else the locale: Chinese when the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that is set
+   begins with `zh` (`zh_CN.UTF-8`), English otherwise;
+4. English when none of these is set.
+
+In a notebook, the check cells write in the language of `DLKIT_LANG` or the locale that Jupyter
+was started with: `DLKIT_LANG=en jupyter notebook`.
+
+### Install
 
 ```bash
 pip install -e .          # Python 3.10+; pulls PyTorch, torchvision, pytest, Jupyter
 ```
 
-## Data
+### Data
 
 Week 2 needs MNIST and CIFAR-10 in torchvision's layout. `dlkit data download all`
 fetches them into `data_cache/` (about 200 MB); if your course gives you a copy, point to
 it instead: `export DLKIT_DATA=/path/to/data` or `dlkit data link /path/to/data`.
 `dlkit data status` says what is there. Week 1 needs no data.
 
-## Check your work
+### Check your work
 
 ```bash
 pytest autograder -k week1                  # every week-1 check, then your points table
 pytest autograder -k "week2 and mnist"      # one exercise
 pytest autograder -k week2 --device cpu     # options: --device cpu|cuda, --profile quick|full,
-                                            #          --results-json out.json, --submission DIR
+                                            #          --results-json out.json, --submission DIR, --lang zh|en
 ```
 
 Each check prints what it tried, what it expected and what it got, with a hint. The table
@@ -172,11 +244,23 @@ Your submission is graded again by the course staff with the same checks, fresh 
 the answer key, in a sandbox: points shown here are a preview, and code that tries to
 influence its own grade only fools this preview.
 
-## Submit
+### Submit
 
 Submit the files in `assignments/<week>/` as your course tells you (the `.py` files and the
 notebook with its outputs). Do not rename them.
 """
+
+
+def _readme() -> str:
+    """The student README: Chinese first, then English, each whole (the course is taught in Chinese)."""
+    return f"""# 深度学习作业：第 1、2 周 · Deep-learning assignments, weeks 1 and 2
+
+先是中文说明，后面是英文（[English](#english)）。Chinese first; the English version is below ([English](#english)).
+
+{_readme_zh()}
+---
+
+{_readme_en()}"""
 
 
 def build_handout(out: Path) -> Handout:
@@ -195,8 +279,8 @@ def build_handout(out: Path) -> Handout:
     try:
         shutil.copytree(ASSIGNMENTS, staging / "assignments", ignore=IGNORED)
         shutil.copytree(STUDENT_PACKAGE, staging / "autograder", ignore=IGNORED)
-        (staging / "pyproject.toml").write_text(_pyproject())
-        (staging / "README.md").write_text(_readme())
+        (staging / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
+        (staging / "README.md").write_text(_readme(), encoding="utf-8")
         (staging / ".gitignore").write_text("__pycache__/\n*.egg-info/\n/data_cache/*\n!/data_cache/README.md\n"
                                             ".ipynb_checkpoints/\n")
         (staging / "data_cache").mkdir()

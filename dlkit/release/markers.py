@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from autograder.i18n import _, render
+
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN_TESTS = "### BEGIN HIDDEN TESTS"
@@ -65,11 +67,15 @@ class MarkerError(ValueError):
         self.line = line
         """1-based line number within the file (or cell)."""
         self.message = message
-        """What is wrong and what is expected."""
+        """What is wrong and what is expected (an :mod:`autograder.i18n` message)."""
         self.text = text
         """The offending line."""
-        shown = f"\n    {text.strip()}" if text.strip() else ""
-        super().__init__(f"{where}, line {line}: {message}{shown}")
+        super().__init__(where, line, message, text)
+
+    def __str__(self) -> str:
+        shown = f"\n    {self.text.strip()}" if self.text.strip() else ""
+        return render(_("{where}, line {line}: {message}", where=self.where, line=self.line,
+                        message=self.message)) + shown
 
 
 @dataclass
@@ -137,64 +143,69 @@ def scan(text: str, where: str, *, release_as: bool = True, hidden_tests: bool =
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
 
-        def error(message: str) -> MarkerError:
+        def error(message) -> MarkerError:
             return MarkerError(where, number, message, line)
 
         if stripped in (BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS) and not hidden_tests:
-            raise error(f"{stripped} is only allowed in a notebook's autograder test cell")
+            raise error(_("{marker} is only allowed in a notebook's autograder test cell", marker=stripped))
         if stripped == BEGIN_SOLUTION:
             if open_solution is not None:
-                raise error(f"encountered nested begin solution statements (the region opened at line "
-                            f"{open_solution} is not closed yet)")
+                raise error(_("encountered nested begin solution statements (the region opened at line "
+                              "{opened} is not closed yet)", opened=open_solution))
             if open_hidden is not None:
-                raise error(f"{BEGIN_SOLUTION} inside the hidden tests region opened at line {open_hidden}")
+                raise error(_("{marker} inside the hidden tests region opened at line {opened}",
+                              marker=BEGIN_SOLUTION, opened=open_hidden))
             open_solution = number
         elif stripped == END_SOLUTION:
             if open_solution is None:
-                raise error(f"{END_SOLUTION} without a {BEGIN_SOLUTION} before it")
+                raise error(_("{end} without a {begin} before it", end=END_SOLUTION, begin=BEGIN_SOLUTION))
             regions.solution.append((open_solution, number))
             open_solution = None
         elif stripped == BEGIN_HIDDEN_TESTS:
             if open_hidden is not None:
-                raise error(f"encountered nested begin hidden tests statements (the region opened at line "
-                            f"{open_hidden} is not closed yet)")
+                raise error(_("encountered nested begin hidden tests statements (the region opened at line "
+                              "{opened} is not closed yet)", opened=open_hidden))
             if open_solution is not None:
-                raise error(f"{BEGIN_HIDDEN_TESTS} inside the solution region opened at line {open_solution}")
+                raise error(_("{marker} inside the solution region opened at line {opened}",
+                              marker=BEGIN_HIDDEN_TESTS, opened=open_solution))
             open_hidden = number
         elif stripped == END_HIDDEN_TESTS:
             if open_hidden is None:
-                raise error(f"{END_HIDDEN_TESTS} without a {BEGIN_HIDDEN_TESTS} before it")
+                raise error(_("{end} without a {begin} before it", end=END_HIDDEN_TESTS, begin=BEGIN_HIDDEN_TESTS))
             regions.hidden_tests.append((open_hidden, number))
             open_hidden = None
         elif (match := _RELEASE_AS_LINE.match(line)) is not None:
             if not release_as:
-                raise error(f"{RELEASE_AS} is only supported in .py modules, not in notebooks")
+                raise error(_("{marker} is only supported in .py modules, not in notebooks", marker=RELEASE_AS))
             if open_solution is not None:
-                raise error(f"{RELEASE_AS} inside the solution region opened at line {open_solution} "
-                            "would be cleared with the region")
+                raise error(_("{marker} inside the solution region opened at line {opened} would be cleared "
+                              "with the region", marker=RELEASE_AS, opened=open_solution))
             release_code = match.group("release").strip()
             if not release_code:
-                raise error(f"{RELEASE_AS} with empty code: write the line the release should have after the "
-                            "colon (use `pass` for a line that does nothing)")
+                raise error(_("{marker} with empty code: write the line the release should have after the "
+                              "colon (use `pass` for a line that does nothing)", marker=RELEASE_AS))
             for marker in NBGRADER_DELIMITERS:
                 if marker in line:
-                    raise error(f"a {RELEASE_AS} line must not contain {marker!r}")
+                    raise error(_("a {release_as} line must not contain {marker}", release_as=RELEASE_AS,
+                                  marker=repr(marker)))
             regions.release_as[number] = (match.group("indent"), (match.group("code") or "").strip(), release_code)
         else:
             for marker in NBGRADER_DELIMITERS:
                 if marker in line:
                     exact = "### " + marker
-                    raise error(f"line contains {marker!r} but is not exactly {exact!r} on a line of its own "
-                                "(nbgrader would still treat it as a marker)")
+                    raise error(_("line contains {marker} but is not exactly {exact} on a line of its own "
+                                  "(nbgrader would still treat it as a marker)", marker=repr(marker),
+                                  exact=repr(exact)))
             if "RELEASE AS:" in line:
-                raise error(f"line contains 'RELEASE AS:' but not as ' {RELEASE_AS} <code>' at its end")
+                raise error(_("line contains 'RELEASE AS:' but not as ' {marker} <code>' at its end",
+                              marker=RELEASE_AS))
             suggestion = _near_miss(line)
             if suggestion is not None:
-                raise error(f"looks like a misspelled marker; expected exactly {suggestion!r}")
+                raise error(_("looks like a misspelled marker; expected exactly {marker}", marker=repr(suggestion)))
     if open_solution is not None:
-        raise MarkerError(where, open_solution, "no end solution statement found", BEGIN_SOLUTION)
+        raise MarkerError(where, open_solution, _("no end solution statement found"), BEGIN_SOLUTION)
     if open_hidden is not None:
-        raise MarkerError(where, open_hidden, "no end hidden tests statement found", BEGIN_HIDDEN_TESTS)
+        raise MarkerError(where, open_hidden, _("no end hidden tests statement found"), BEGIN_HIDDEN_TESTS)
     return regions
 
 
@@ -212,7 +223,7 @@ def clear_module(text: str, where: str) -> str:
     """The student's version of a ``.py`` module: planted code in, solution regions out."""
     regions = scan(text, where, release_as=True, hidden_tests=False)
     lines = text.split("\n")
-    for number, (indent, _, release_code) in regions.release_as.items():
+    for number, (indent, _code, release_code) in regions.release_as.items():
         lines[number - 1] = indent + release_code
     planted = "\n".join(lines)
     return _nbgrader_clear(planted) if regions.solution else planted

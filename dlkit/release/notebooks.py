@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.i18n import Said, _, join
 from dlkit.release.markers import MarkerError, Regions, scan
 
 NOTEBOOK_ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5 cell ids
@@ -37,8 +38,8 @@ RUN_CHECKS = "run_checks"
 AUTOGRADE_CELL_TIMEOUT = 1200
 
 
-class NbgraderError(RuntimeError):
-    """nbgrader refused a notebook; the message carries its log."""
+class NbgraderError(Said, RuntimeError):
+    """nbgrader refused a notebook; ``message`` (an :mod:`autograder.i18n` message) carries its log."""
 
 
 def nbgrader_config(root: Path):
@@ -82,16 +83,17 @@ def check_nbgrader_order(preprocessors: list) -> None:
     if not problems:
         hidden = first("ClearHiddenTests")
         if not first("SaveCells") < hidden:
-            problems.append("SaveCells must run before ClearHiddenTests (the gradebook keeps the hidden tests)")
+            problems.append(_("SaveCells must run before ClearHiddenTests (the gradebook keeps the hidden tests)"))
         if not first("ComputeChecksums") < hidden:
-            problems.append("ComputeChecksums must run before ClearHiddenTests")
+            problems.append(_("ComputeChecksums must run before ClearHiddenTests"))
         last_checksums = max(i for i, n in enumerate(names) if n == "ComputeChecksums")
         if not hidden < last_checksums:
-            problems.append("ComputeChecksums must run again after ClearHiddenTests")
+            problems.append(_("ComputeChecksums must run again after ClearHiddenTests"))
         if not first("ClearSolutions") < first("SaveCells"):
-            problems.append("ClearSolutions must run before SaveCells")
+            problems.append(_("ClearSolutions must run before SaveCells"))
     if problems:
-        raise NbgraderError("GenerateAssignment.preprocessors is in an order the kit cannot use: " + "; ".join(problems))
+        raise NbgraderError(_("GenerateAssignment.preprocessors is in an order the kit cannot use: {problems}",
+                              problems=join(problems, "; ")))
 
 
 def _nbgrader_meta(cell: dict) -> dict:
@@ -144,8 +146,9 @@ def scan_notebook(nb: dict, where: str) -> list[CellMarkers]:
         regions = scan(source, cell_where, release_as=False, hidden_tests=bool(meta.get("grade")))
         if regions.solution and not meta.get("solution"):
             begin = regions.solution[0][0]
-            raise MarkerError(cell_where, begin, "Solution region detected in a non-solution cell (nbgrader's "
-                              "error); mark the cell 'Autograded answer' or 'Manually graded answer'",
+            raise MarkerError(cell_where, begin, _("Solution region detected in a non-solution cell (nbgrader's "
+                                                   "error); mark the cell 'Autograded answer' or 'Manually graded "
+                                                   "answer'"),
                               source.split("\n")[begin - 1])
         whole = bool(meta.get("solution")) and not regions.solution
         cells.append(CellMarkers(cell_where, source, regions, whole))
@@ -183,42 +186,52 @@ def check_test_cells(nb: dict, where: str, week: str) -> list[tuple[str, str, fl
         try:
             tree = ast.parse(_python_source(source))
         except SyntaxError as error:
-            raise MarkerError(cell_where, error.lineno or 1, f"cannot parse the test cell: {error.msg}") from None
+            raise MarkerError(cell_where, error.lineno or 1, _("cannot parse the test cell: {error}",
+                                                               error=error.msg)) from None
         calls = _run_checks_calls(tree)
         if not calls:
             continue
         meta = _nbgrader_meta(cell)
         first = calls[0]
         if not meta.get("grade") or meta.get("solution"):
-            raise MarkerError(cell_where, first.lineno, f"{RUN_CHECKS}(...) must be in an autograder test cell "
-                              "(nbgrader: grade, not solution), or its points never reach the gradebook")
+            raise MarkerError(cell_where, first.lineno, _("{call}(...) must be in an autograder test cell (nbgrader: "
+                                                          "grade, not solution), or its points never reach the "
+                                                          "gradebook", call=RUN_CHECKS))
         if len(calls) != 1:
-            raise MarkerError(cell_where, calls[1].lineno, f"one {RUN_CHECKS}(...) per test cell, so the cell's "
-                              "points are one exercise's points")
+            raise MarkerError(cell_where, calls[1].lineno, _("one {call}(...) per test cell, so the cell's points "
+                                                             "are one exercise's points", call=RUN_CHECKS))
         args = first.args
         if len(args) != 2 or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
-            raise MarkerError(cell_where, first.lineno, f"call {RUN_CHECKS} with two literal strings: "
-                              f'{RUN_CHECKS}("{week}", "<exercise>")')
+            example = f'{RUN_CHECKS}("{week}", "<exercise>")'
+            raise MarkerError(cell_where, first.lineno, _("call {call} with two literal strings: {example}",
+                                                          call=RUN_CHECKS, example=example))
         call_week, exercise = (a.value for a in args)
         if call_week != week:
-            raise MarkerError(cell_where, first.lineno, f"{RUN_CHECKS}({call_week!r}, ...) in a notebook of {week}")
+            call = f"{RUN_CHECKS}({call_week!r}, ...)"
+            raise MarkerError(cell_where, first.lineno, _("{call} in a notebook of {week}", call=call, week=week))
         try:
             spec = exercise_spec(week, exercise)
         except SpecError as error:
-            raise MarkerError(cell_where, first.lineno, str(error)) from None
+            raise MarkerError(cell_where, first.lineno, getattr(error, "message", None) or str(error)) from None
         expected = sum(check.points for check in spec.public_checks.values())  # the cell runs pytest autograder
         points = meta.get("points")
         if points is None or float(points) != expected:
-            raise MarkerError(cell_where, first.lineno, f"the test cell is worth {points} points in nbgrader, but "
-                              f"{week}.{exercise}'s checks are worth {expected:g} in exercises.toml; set the "
-                              f"cell's points to {expected:g}")
+            qualified = f"{week}.{exercise}"
+            raise MarkerError(cell_where, first.lineno, _(
+                "the test cell is worth {points} points in nbgrader, but {exercise}'s checks are worth {expected:g} "
+                "in exercises.toml; set the cell's points to {expected:g}", points=str(points), exercise=qualified,
+                expected=expected))
         released = _python_source(_without_hidden_tests(source))
-        for label, text in (("", source), (" once hidden tests are removed", released)):
+        for hidden_removed, text in ((False, source), (True, released)):
             body = ast.parse(_python_source(text)).body
             last = body[-1] if body else None
             if not (isinstance(last, ast.Expr) and _run_checks_calls(last) == [last.value]):
-                raise MarkerError(cell_where, first.lineno, f"the test cell must end with the {RUN_CHECKS}(...) "
-                                  f"call{label}: its value (the points earned) is the cell's partial credit")
+                message = _("the test cell must end with the {call}(...) call once hidden tests are removed: its "
+                            "value (the points earned) is the cell's partial credit", call=RUN_CHECKS) \
+                    if hidden_removed else \
+                    _("the test cell must end with the {call}(...) call: its value (the points earned) is the "
+                      "cell's partial credit", call=RUN_CHECKS)
+                raise MarkerError(cell_where, first.lineno, message)
         found.append((meta.get("grade_id", ""), exercise, expected))
     return found
 
@@ -277,8 +290,8 @@ def normalised_release_notebook(path: Path) -> dict:
             cell["execution_count"] = None
         checksum = _nbgrader_meta(cell).get("checksum")
         if checksum is not None and compute_checksum(from_dict({**cell, "source": _source(cell)})) != checksum:
-            raise NbgraderError(f"{path}: normalising changed the checksum of cell "
-                                f"{_nbgrader_meta(cell).get('grade_id')!r}; the kit must not touch what it covers")
+            raise NbgraderError(_("{path}: normalising changed the checksum of cell {cell}; the kit must not touch "
+                                  "what it covers", path=str(path), cell=repr(_nbgrader_meta(cell).get("grade_id"))))
     return nb
 
 
@@ -335,4 +348,5 @@ def generate_assignment(course_root: Path, week: str) -> None:
     if not result["success"]:
         log = result.get("log", "").strip()
         error = result.get("error", "").strip().splitlines()
-        raise NbgraderError(f"nbgrader generate_assignment {week} failed: {error[-1] if error else ''}\n{log}")
+        raise NbgraderError(_("nbgrader generate_assignment {week} failed: {error}\n{log}", week=week,
+                              error=error[-1] if error else "", log=log))

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.i18n import _, join, n_
 from autograder.oracle import RECORDED_ROOT, recorded_path
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
@@ -88,18 +89,19 @@ def file_digests(week: str, exercise: str) -> dict[str, str]:
             for path in sources(week, exercise)}
 
 
-def stale(week: str) -> list[str]:
-    """One line per exercise of ``week`` whose recorded values are missing or out of date."""
+def stale(week: str) -> list:
+    """One line (a message) per exercise of ``week`` whose recorded values are missing or out of date."""
     lines = []
     for exercise in load_spec()[week]:
         manifest = recorded_manifest(week, exercise)
+        qualified, file = f"{week}/{exercise}", f"autograder/recorded/{week}/{exercise}.pt"
         if manifest is None:
-            lines.append(f"{week}/{exercise}: no recorded values (autograder/recorded/{week}/{exercise}.pt)")
+            lines.append(_("{exercise}: no recorded values ({file})", exercise=qualified, file=file))
         elif manifest.get("files") != (now := file_digests(week, exercise)):
             before = manifest.get("files", {})
             changed = sorted(path for path in before.keys() | now.keys() if before.get(path) != now.get(path))
-            lines.append(f"{week}/{exercise}: recorded values are stale: {', '.join(changed)} changed since they "
-                         "were recorded")
+            lines.append(_("{exercise}: recorded values are stale: {files} changed since they were recorded",
+                           exercise=qualified, files=", ".join(changed)))
     return lines
 
 
@@ -121,8 +123,9 @@ def record_week(week: str, exercises: list[str] | None = None, into: Path | None
             "-p", "no:cacheprovider", "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml")]
     code = pytest.main(args, plugins=[recorder])
     if code != 0 or recorder.failed:
-        raise RuntimeError(f"{week}: the reference did not pass every check (pytest exit {code}; failed: "
-                           f"{', '.join(recorder.failed) or 'none'}); nothing was recorded")
+        raise RuntimeError(str(_("{week}: the reference did not pass every check (pytest exit {code}; failed: "
+                                 "{failed}); nothing was recorded", week=week, code=int(code),
+                                 failed=", ".join(recorder.failed) or _("none"))))
     counts = {}
     for exercise in exercises:
         values = {check: found for check, found in recorder.values.items()
@@ -148,22 +151,25 @@ def record(weeks: list[str]) -> int:
     """Record each week in a fresh process; 0 when all were recorded."""
     status = 0
     for week in weeks:
-        print(f"{week}: recording the reference's values ...", flush=True)
+        print(_("{week}: recording the reference's values ...", week=week), flush=True)
         done = subprocess.run([sys.executable, "-m", "dlkit.release.record", week], cwd=KIT_ROOT)
         status = status or done.returncode
     return status
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="record one week's reference values (in this process)")
+    parser = argparse.ArgumentParser(description=str(_("record one week's reference values (in this process)")))
     parser.add_argument("week")
-    parser.add_argument("--exercise", action="append", default=None, help="record only this exercise (repeatable)")
-    parser.add_argument("--into", type=Path, default=None, help="write the values under this folder, no manifest")
+    parser.add_argument("--exercise", action="append", default=None,
+                        help=str(_("record only this exercise (repeatable)")))
+    parser.add_argument("--into", type=Path, default=None,
+                        help=str(_("write the values under this folder, no manifest")))
     parser.add_argument("--threads", type=int, default=RECORD_THREADS,
-                        help="PyTorch threads (with --into only: a release records with one)")
+                        help=str(_("PyTorch threads (with --into only: a release records with one)")))
     args = parser.parse_args(argv)
     if args.threads != RECORD_THREADS and args.into is None:
-        parser.error("--threads other than 1 only with --into: the handout's values are recorded with one thread")
+        parser.error(str(_("--threads other than 1 only with --into: the handout's values are recorded with one "
+                           "thread")))
     try:
         counts = record_week(args.week, args.exercise, args.into, args.threads)
     except RuntimeError as error:
@@ -171,8 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     folder = (args.into or RECORDED_ROOT) / args.week
     size = sum(p.stat().st_size for p in folder.glob("*.pt"))
-    print(f"{args.week}: recorded " + ", ".join(f"{n} values for {e}" for e, n in counts.items()) +
-          f" ({size / 1024:.0f} KiB) in {folder}")
+    recorded = [n_("{n} value for {exercise}", "{n} values for {exercise}", n, exercise=e) for e, n in counts.items()]
+    print(_("{week}: recorded {counts} ({kib:.0f} KiB) in {folder}", week=args.week, kib=size / 1024,
+            folder=str(folder), counts=join(recorded, ", ")))
     return 0
 
 

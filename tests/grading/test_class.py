@@ -132,3 +132,30 @@ def test_totals_match_the_single_student_path(graded, student, tmp_path):
     assert scores == {t["name"]: t["score"] for t in single["tests"]}
     seeds = batch["extra_data"]["dlkit"]["seeds"]
     assert {k: v for k, v in seeds.items() if k not in hidden} == single["extra_data"]["dlkit"]["seeds"]
+
+
+def test_the_other_language_rewrites_the_reports_without_grading_again(graded, tmp_path):
+    """``--lang zh`` on a graded class: every report in Chinese, not one student graded again; ``--lang en``
+    then gives back the English reports byte for byte."""
+    out = tmp_path / "out"
+    shutil.copytree(graded[1][2], out)
+    english = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.suffix in (".md", ".html", ".csv")}
+    before = {s: read_student(out, s) for s in ONE_JOB}
+    proc = grade_command(graded[0].parent / "realistic_again", out, "--class-seed", str(CLASS_SEED), "--lang", "zh")
+    assert proc.returncode == 0, proc.stderr
+    assert "已" in proc.stderr  # "4 of 4 already graded", in Chinese
+    for student in ONE_JOB:
+        after = read_student(out, student)
+        assert after["extra_data"]["language"] == "zh"
+        assert [(t["name"], t["score"], t.get("status")) for t in after["tests"]] == \
+            [(t["name"], t["score"], t.get("status")) for t in before[student]["tests"]]
+        assert after["execution_time"] == before[student]["execution_time"]  # not graded again
+    feedback = (out / "students" / "partial" / "feedback.md").read_text()
+    assert "得分" in feedback and "What to fix" not in feedback
+    assert "未实现" in (out / "students" / "release" / "feedback.md").read_text()
+    assert read_gradebook(out)["partial"]["language"] == "zh"
+    assert "中文" in (out / "summary.md").read_text()
+    proc = grade_command(graded[0].parent / "realistic_again", out, "--class-seed", str(CLASS_SEED), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*")
+            if p.suffix in (".md", ".html", ".csv")} == english

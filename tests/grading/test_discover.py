@@ -86,7 +86,7 @@ def test_copy_takes_only_the_week_and_skips_links_and_bytecode(tmp_path):
     copied = sorted(p.relative_to(copy.root).as_posix() for p in copy.root.rglob("*") if p.is_file())
     assert copied == [f"{WEEK}/data/notes.txt", f"{WEEK}/tensor_ops.py"]
     assert copy.missing == ["spiral.py", "questions.py"]
-    assert "left out 1 symbolic link" in copy.notes
+    assert "left out 1 symbolic link" in map(str, copy.notes)
 
 
 def _zip(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> Path:
@@ -106,8 +106,8 @@ def test_zip_wrapped_in_a_folder_is_unpacked(tmp_path):
          links=(f"ann/{WEEK}/spiral.py",))
     copy = copy_of(find_submissions(tmp_path / "class", WEEK, FILES)[0], tmp_path)
     assert sorted(os.listdir(copy.week_dir)) == ["tensor_ops.py"]
-    assert f"graded the files in ann/{WEEK}/" in copy.notes
-    assert "left out 1 symbolic link" in copy.notes
+    assert f"graded the files in ann/{WEEK}/" in map(str, copy.notes)
+    assert "left out 1 symbolic link" in map(str, copy.notes)
 
 
 @pytest.mark.parametrize("name", ["../evil.py", "/etc/evil.py", "C:/evil.py", f"{WEEK}/../../evil.py",

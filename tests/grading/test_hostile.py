@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
+
+from autograder.i18n import from_data, render
+from tests.support import assert_messages_in_both_languages, untranslated
 from tests.grading.grading_classes import (BASE, HOSTILE, WEEK, build_hostile_class, declared_files, grade_command, read_gradebook,
                              read_student, reference_with, week_folder)
 
@@ -209,3 +212,13 @@ def test_endless_loop_times_out(session_tmp):
     row = read_gradebook(out)["endless_loop"]
     assert row["status"] == "timeout" and "timed out after 10 s" in row["message"]
     assert processes_with_tmpdir(session_tmp / "loop_tmp") == []
+
+
+@pytest.mark.parametrize("student", sorted(set(EXPECTED) - {"notes.txt"}))
+def test_every_message_is_stored_as_data_and_has_a_chinese_text(hostile, student):
+    """What the sandbox and the grading process say (timeouts, crashes, memory) has a Chinese text too."""
+    data = read_student(hostile[1], student)
+    assert_messages_in_both_languages(data)
+    stored = data["extra_data"]["dlkit_grading"]["message"]
+    assert render(from_data(stored), "en") == data["output"]
+    assert not untranslated(from_data(stored))

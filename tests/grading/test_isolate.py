@@ -40,7 +40,7 @@ def test_node_ids_name_their_check():
 ])
 def test_words_for_a_worker_that_ended(status, killed, kind, words):
     why, got = wait_status_reason(status, killed, LIMITS)
-    assert got == kind and words in why
+    assert got == kind and words in str(why)
 
 
 def test_the_worker_may_not_see_the_reference_the_checks_or_the_kit_tests():
@@ -68,3 +68,24 @@ def test_a_sandbox_that_fails_before_student_code_is_tried_again(monkeypatch, fa
         with pytest.raises(grader.SandboxError, match="sigprocmask"):
             batch.launcher("folder", None)
         assert batch.sandbox_error and len(calls) == grader.SANDBOX_STARTS
+
+
+def test_messages_from_the_grading_process_stay_messages():
+    import json
+    from dataclasses import asdict, replace
+
+    from autograder.i18n import _, to_data
+    from autograder.results import CheckResult
+    from dlkit.grading.isolate import _streamed, _tidy, in_turn
+
+    message = _("{what} gave shape {got}, expected {expected}", what="/tmp/copy/week1/x.py", got="(2,)",
+                expected="(3,)")
+    result = CheckResult("week1", "spiral", "shapes", 1, 0, "failed", message.render("en"), 7, message=message)
+    event = {"event": "result", "nodeid": "n", "result": {**asdict(replace(result, message=None)),
+                                                           "message": to_data(result.message)}}
+    done, current, _provenance = _streamed([json.loads(json.dumps(event))])
+    (got,) = done.values()
+    assert got.message == message and current is None
+    (tidy,) = _tidy([got], "/tmp/copy")
+    assert tidy.message.render("en") == "week1/x.py gave shape (2,), expected (3,)"
+    assert in_turn([]) == "" and in_turn(["a", "", "b"]).render("en") == "a; b"

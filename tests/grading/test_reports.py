@@ -62,9 +62,9 @@ def test_gradebook_columns_and_rows(tmp_path):
     outcomes = [outcome("bob", (True, True, True)), outcome("ann", (True, False, False), CRASHED, "it, crashed")]
     write_gradebook(outcomes, ["tensor_ops", "spiral"], tmp_path / "gradebook.csv")
     rows = list(csv.reader(io.StringIO((tmp_path / "gradebook.csv").read_text())))
-    assert rows == [["student", "total", "max", "status", "tensor_ops", "spiral", "message"],
-                    ["ann", "2", "6", "crashed", "2", "0", "it, crashed"],
-                    ["bob", "6", "6", "graded", "3", "3", ""]]
+    assert rows == [["student", "total", "max", "status", "tensor_ops", "spiral", "message", "language"],
+                    ["ann", "2", "6", "crashed", "2", "0", "it, crashed", "en"],
+                    ["bob", "6", "6", "graded", "3", "3", "", "en"]]
     assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]  # no temporary file left behind
 
 
