@@ -5,7 +5,9 @@ A handout is built by copying what belongs to students, never by filtering a mix
 - ``assignments/`` (every week's stubs and notebooks, as ``dlkit release`` generated them);
 - the ``autograder`` package whole: the public checks, the plugin and the runtime they need (data
   tools, expectations, points table) and ``autograder/recorded/``, the reference's values the checks
-  compare with (:mod:`autograder.oracle`);
+  compare with (:mod:`autograder.oracle`), but for its message catalog: the handout's is compiled
+  from the kit's with only the messages ``autograder/`` itself uses (the instructors' side's, such as
+  the release's marker errors or a hidden check's wording, stay behind, and so does the ``.po``);
 - files written here: its own ``pyproject.toml``, a student ``README.md``, ``.gitignore`` and
   ``data_cache/README.md``.
 
@@ -24,14 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import __version__
-from autograder.i18n import Text, render
+from autograder.i18n import DOMAIN, LOCALE_DIR, Text, render
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 from dlkit.release.record import stale
 
 STUDENT_PACKAGE = KIT_ROOT / "autograder"
 ASSIGNMENTS = KIT_ROOT / "assignments"
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.pt.tmp", ".lock")  # .lock: scripts/i18n.py's catalog lock
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.pt.tmp")
+PACKAGE_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pt.tmp", "*.po", "*.mo")
 
 
 class HandoutError(Exception):
@@ -263,6 +266,30 @@ def _readme() -> str:
 {_readme_en()}"""
 
 
+def write_student_catalogs(locale: Path) -> None:
+    """Compile each language's catalog into ``locale`` with only the messages used in ``autograder/`` (the
+    ``.po`` lists where each message is used)."""
+    import io
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        lang = po.parent.parent.name
+        with po.open("rb") as f:
+            kit = read_po(f, locale=lang, domain=DOMAIN)
+        students = Catalog(locale=lang, domain=DOMAIN, project=kit.project, fuzzy=False)
+        for message in kit:
+            if message.id and any(filename.startswith("autograder/") for filename, _line in message.locations):
+                students[message.id] = message
+        target = locale / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        write_mo(buffer, students, use_fuzzy=False)
+        target.write_bytes(buffer.getvalue())
+
+
 def build_handout(out: Path) -> Handout:
     """Write the handout into ``out``, a new or empty folder; raise :class:`HandoutError` (writing
     nothing) when ``out`` holds files or the kit cannot make a handout now."""
@@ -278,7 +305,8 @@ def build_handout(out: Path) -> Handout:
     staging = Path(tempfile.mkdtemp(prefix=".handout-", dir=out.parent))
     try:
         shutil.copytree(ASSIGNMENTS, staging / "assignments", ignore=IGNORED)
-        shutil.copytree(STUDENT_PACKAGE, staging / "autograder", ignore=IGNORED)
+        shutil.copytree(STUDENT_PACKAGE, staging / "autograder", ignore=PACKAGE_IGNORED)
+        write_student_catalogs(staging / "autograder" / "locale")
         (staging / "pyproject.toml").write_text(_pyproject(), encoding="utf-8")
         (staging / "README.md").write_text(_readme(), encoding="utf-8")
         (staging / ".gitignore").write_text("__pycache__/\n*.egg-info/\n/data_cache/*\n!/data_cache/README.md\n"

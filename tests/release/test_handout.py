@@ -101,6 +101,20 @@ def test_checks_in_the_handout_never_import_the_instructors_side(handout):
     assert {where.split(":")[0] for where in instructor_imports(handout / "autograder")} <= LIVE_ONLY
 
 
+def test_its_catalog_holds_the_students_side_messages_only(handout):
+    """The handout's compiled catalog has the checks' and the runtime's messages, not the instructors'
+    (a release marker error, a hidden check's wording), and no .po source."""
+    import gettext
+
+    assert not list(handout.rglob("*.po"))
+    with (handout / "autograder" / "locale" / "zh" / "LC_MESSAGES" / "dlkit.mo").open("rb") as f:
+        catalog = gettext.GNUTranslations(f)
+    assert catalog.gettext("not implemented yet: {name} in {file}") != "not implemented yet: {name} in {file}"
+    for instructors in ("line contains 'RELEASE AS:' but not as ' {marker} <code>' at its end",
+                        "{call} for a float32 {shape} matrix and an int64 vector"):
+        assert catalog.gettext(instructors) == instructors
+
+
 def test_refuses_a_folder_that_holds_files(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(HandoutError, match="not an empty folder"):
@@ -166,3 +180,11 @@ def test_installed_handout_scores_zero_untouched_and_full_with_the_solutions(han
     assert pending == sum(1 for name in answers(week)) and run.returncode == 0, run.stdout[-3000:]
     assert data["score"] == data["max_score"] - pending, run.stdout[-3000:]
     assert "WAIT  answer_" in run.stdout and "graded after submission" in run.stdout
+
+
+def test_installed_handout_speaks_chinese(handout, handout_python, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLKIT_")}
+    run = subprocess.run([str(handout_python), "-m", "pytest", "autograder", "-k", "week1 and tensor_ops", "-p",
+                          "no:randomly", "--lang", "zh"], cwd=handout, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert "尚未实现：tensor_ops.py 中的 matvec" in run.stdout and "总分" in run.stdout, run.stdout[-3000:]
