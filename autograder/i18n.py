@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 DOMAIN = "dlkit"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -255,6 +255,19 @@ def from_data(data: Any) -> Any:
     if isinstance(data, (str, int, float)) or data is None:
         return data
     return str(data)
+
+
+def map_plain(message: Any, change: Callable[[str], str]) -> Any:
+    """``message`` with ``change`` applied to each of its plain strings (the parts shown as they are, such as
+    code and paths); its templates, numbers and structure stay as they are."""
+    if isinstance(message, Text):
+        return Text(message.msgid, {k: map_plain(v, change) for k, v in message.args.items()}, message.plural,
+                    message.n)
+    if isinstance(message, Joined):
+        return Joined(tuple(map_plain(part, change) for part in message.parts), message.separator)
+    if isinstance(message, FirstLine):
+        return FirstLine(map_plain(message.message, change))
+    return change(message) if isinstance(message, str) else message
 
 
 def ids_of(message: Any) -> Iterable[Text]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.files import write_text_atomically
-from autograder.i18n import FirstLine, _, from_data, n_, render, to_data
+from autograder.i18n import FirstLine, _, current_language, from_data, n_, render, to_data
 
 PASSED, FAILED, PENDING = "passed", "failed", "pending"
 """A check's status. ``PENDING``: decided only by ``dlkit grade`` (a multiple-choice answer in a
@@ -134,8 +134,6 @@ def pending_points(results: list[CheckResult]) -> float:
 def gradescope_json(results: list[CheckResult], provenance: Provenance, lang: str | None = None) -> dict:
     """Gradescope's ``results.json`` schema, messages in ``lang`` (default: the current language), with the
     kit's provenance and the language under ``extra_data``."""
-    from autograder.i18n import current_language
-
     lang = lang or current_language()
     earned, possible = total(results)
     provenance = Provenance(**{**asdict(provenance), "seeds": {r.id: r.seed for r in results}})

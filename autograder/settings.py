@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.i18n import LanguageError, _, check_language, language_from_locale
+from autograder.i18n import LanguageError, Said, _, check_language, language_from_locale
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 DEVICES = ("auto", "cpu", "cuda")
@@ -21,15 +21,8 @@ PROFILES = ("auto", "quick", "full")
 ORACLES = ("auto", "live", "recorded")
 
 
-class SettingsError(ValueError):
+class SettingsError(Said, ValueError):
     """A setting has a value the kit cannot use; ``message`` says which and what to use instead."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True)

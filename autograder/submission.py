@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from autograder.i18n import _, join, render
+from autograder.i18n import Said, _, join
 from autograder.probe.client import ImportFailed, Remote, WorkerClient
 from autograder.timeout import CheckTimeout
 
 
-class StudentCodeError(Exception):
+class StudentCodeError(Said, Exception):
     """A student file could not be imported; ``message`` (an :mod:`autograder.i18n` message) is meant
     for the student.
 
@@ -27,12 +27,8 @@ class StudentCodeError(Exception):
 
     def __init__(self, message, file: str):
         super().__init__(message, file)
-        self.message = message
         self.file = file
         """The file's name, e.g. ``tensor_ops.py``."""
-
-    def __str__(self) -> str:
-        return render(self.message)
 
 
 TOP_LEVEL_HINT = _("Hint: code outside functions runs as soon as the file is imported, before any check; "

@@ -7,24 +7,19 @@ import signal
 import threading
 import time
 
-from autograder.i18n import _, render
+from autograder.i18n import Said, _
 
 
-class CheckTimeout(BaseException):
+class CheckTimeout(Said, BaseException):
     """The check ran past its limit.
 
     A ``BaseException`` so that a student's ``except Exception:`` cannot swallow it.
     """
 
     def __init__(self, message, seconds: float):
-        super().__init__(message, seconds)
-        self.message = message
-        """What the student reads (an :mod:`autograder.i18n` message)."""
+        super().__init__(message, seconds)  # self.message: what the student reads
         self.seconds = seconds
         """The limit that ran out."""
-
-    def __str__(self) -> str:
-        return render(self.message)
 
 
 def _usable() -> bool:

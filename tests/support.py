@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.data import DataError
-from autograder.i18n import Joined, Text, catalog, ids_of
+from autograder.i18n import catalog, ids_of, map_plain, render
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 
@@ -182,15 +182,7 @@ ENGLISH_RUN = re.compile(r"(?<![\w.'/-])[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}(?![\w(
 def skeleton(message, lang: str) -> str:
     """``message`` in ``lang`` with every plain-string argument (code, a student's own error text) blanked:
     what is left is the kit's own wording."""
-    if isinstance(message, Text):
-        blanked = Text(message.msgid, {k: (skeleton(v, lang) if not isinstance(v, (int, float)) else v)
-                                       for k, v in message.args.items()}, message.plural, message.n)
-        return blanked.render(lang)
-    if isinstance(message, Joined):
-        return message.separator.join(skeleton(part, lang) for part in message.parts)
-    if hasattr(message, "message") and hasattr(message, "render"):  # FirstLine
-        return skeleton(message.message, lang).strip().splitlines()[0] if str(message).strip() else ""
-    return "∎" if message else ""
+    return render(map_plain(message, lambda text: "∎" if text else ""), lang)
 
 
 def untranslated(message) -> list[str]:

@@ -358,7 +358,7 @@ class StaleRemote(RuntimeError):
     """A ``Remote`` from a worker that has since been restarted."""
 
     def __init__(self, label: str):
-        super().__init__(label)
+        super().__init__(label)  # the constructor's own arguments: a pickled copy is rebuilt from them
         self.label = label
         self.message = _("{label} belonged to a worker that has ended", label=label)
 

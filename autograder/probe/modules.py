@@ -81,7 +81,7 @@ class NotRebuildable(ValueError):
     """A spec holds a class that is not one of :data:`LAYERS`: ``path`` says where."""
 
     def __init__(self, path: str, class_name: str):
-        super().__init__(path, class_name)
+        super().__init__(path, class_name)  # the constructor's own arguments: a pickled copy is rebuilt from them
         self.path = path
         self.class_name = class_name
         kind = class_name.rsplit(".", 1)[-1]

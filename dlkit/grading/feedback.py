@@ -13,7 +13,8 @@ from itertools import groupby
 from pathlib import Path
 
 from autograder.files import write_text_atomically
-from autograder.i18n import Text, _, current_language, render
+from autograder.i18n import _, current_language, render
+from autograder.report import title_of
 from autograder.results import PASSED, total
 from dlkit.grading.outcome import StudentOutcome
 
@@ -65,10 +66,6 @@ def _failures(outcome: StudentOutcome, lang: str) -> list[tuple[str, float, floa
     return report
 
 
-def _title(titles: dict[str, str], name: str, lang: str) -> str:
-    return render(Text(titles[name]), lang) if name in titles else name
-
-
 def _heading(outcome: StudentOutcome, lang: str) -> str:
     return render(_("{week} feedback: {student}", week=outcome.week, student=outcome.student), lang)
 
@@ -89,12 +86,12 @@ def feedback_markdown(outcome: StudentOutcome, titles: dict[str, str], lang: str
     lines += ["", f"| {t(EXERCISE)} | {t(POINTS)} |", "| --- | --- |"]
     for name, results in _exercises(outcome):
         earned, possible = total(results)
-        lines.append(f"| {_title(titles, name, lang)} | {_points(earned)} / {_points(possible)} |")
+        lines.append(f"| {title_of(titles, name, name, lang)} | {_points(earned)} / {_points(possible)} |")
     failures = _failures(outcome, lang)
     if failures:
         lines += ["", f"## {t(WHAT_TO_FIX)}"]
         for name, earned, possible, groups in failures:
-            lines += ["", f"### {_title(titles, name, lang)} ({_points(earned)} / {_points(possible)})"]
+            lines += ["", f"### {title_of(titles, name, name, lang)} ({_points(earned)} / {_points(possible)})"]
             for message, checks, lost in groups:
                 lines += ["", ", ".join(f"`{c}`" for c in checks) + f" (-{_points(lost)}):", "", "```", message, "```"]
     else:
@@ -138,14 +135,14 @@ def feedback_html(outcome: StudentOutcome, titles: dict[str, str], folder: Path,
     for name, results in _exercises(outcome):
         earned, possible = total(results)
         css = "ok" if earned == possible else "fail"
-        parts.append(f"<tr><td>{e(_title(titles, name, lang))}</td>"
+        parts.append(f"<tr><td>{e(title_of(titles, name, name, lang))}</td>"
                      f"<td class='{css}'>{_points(earned)} / {_points(possible)}</td></tr>")
     parts.append("</table>")
     failures = _failures(outcome, lang)
     if failures:
         parts.append(f"<h2>{t(WHAT_TO_FIX)}</h2>")
         for name, earned, possible, groups in failures:
-            parts.append(f"<h3>{e(_title(titles, name, lang))} ({_points(earned)} / {_points(possible)})</h3>")
+            parts.append(f"<h3>{e(title_of(titles, name, name, lang))} ({_points(earned)} / {_points(possible)})</h3>")
             for message, checks, lost in groups:
                 parts.append("<p>" + ", ".join(f"<code>{e(c)}</code>" for c in checks)
                              + f" (-{_points(lost)}):</p><pre>{e(message)}</pre>")

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from dlkit.grading.grader import UNSHARE_FLAGS, SandboxError
 from dlkit.grading.outcome import CRASHED, GRADED, OUT_OF_MEMORY, TIMEOUT, not_run
-from autograder.i18n import FirstLine, Joined, Said, Text, _, current_language, from_data, in_turn, render
+from autograder.i18n import Said, _, current_language, from_data, in_turn, map_plain, render
 from autograder.probe.launch import KIT_PARENT, CappedOutput, drain
 from autograder.probe.status import StatusPipe
 from autograder.results import CheckResult, read_results
@@ -497,27 +497,13 @@ def _complete(week: str, declared: list, done: dict, problems: list) -> list[Che
     return results
 
 
-def _without(message, prefix: str):
-    """``message`` with ``prefix`` taken out of its plain-string parts (a message stays a message)."""
-    if isinstance(message, Text):
-        return Text(message.msgid, {k: _without(v, prefix) for k, v in message.args.items()}, message.plural,
-                    message.n)
-    if isinstance(message, Joined):
-        return Joined(tuple(_without(part, prefix) for part in message.parts), message.separator)
-    if isinstance(message, str):
-        return message.replace(prefix, "")
-    if isinstance(message, FirstLine):
-        return FirstLine(_without(message.message, prefix))
-    return message
-
-
 def _tidy(results: list[CheckResult], copy_root: Path) -> list[CheckResult]:
     """Messages name files as ``week1/x.py``, not by the private folder they were graded in."""
     prefix = f"{copy_root}/"
     for result in results:
         result.output = result.output.replace(prefix, "")
         if result.message is not None:
-            result.message = _without(result.message, prefix)
+            result.message = map_plain(result.message, lambda text: text.replace(prefix, ""))
     return results
 
 

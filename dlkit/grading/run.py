@@ -39,7 +39,7 @@ from dlkit.grading.pool import GraderPool
 from dlkit.grading.progress import Progress
 from dlkit.grading.summary import write_summary
 from dlkit.release.generate import install
-from autograder.i18n import _, current_language, in_turn
+from autograder.i18n import Said, _, current_language, in_turn
 from autograder.results import shared_causes
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
@@ -48,15 +48,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_PLOT_BYTES = 5 * 1024 * 1024
 
 
-class BatchError(ValueError):
+class BatchError(Said, ValueError):
     """The batch cannot start: ``message`` (an :mod:`autograder.i18n` message) says what to change."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True)
