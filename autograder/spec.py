@@ -163,6 +163,18 @@ def load_spec(path: Path = SPEC_PATH) -> dict[str, dict[str, ExerciseSpec]]:
         return parse_spec(tomllib.load(f))
 
 
+@functools.lru_cache(maxsize=None)
+def week_data(week: str, path: Path = SPEC_PATH) -> tuple[str, ...]:
+    """The data sets the week's checks read (its ``data = [...]``, e.g. ``("mnist", "cifar10")``), so a
+    machine can be checked for them before it grades."""
+    with open(path, "rb") as f:
+        table = tomllib.load(f).get(week, {})
+    data = table.get("data", []) if isinstance(table, dict) else []
+    if not isinstance(data, list) or not all(isinstance(name, str) for name in data):
+        raise SpecError(f"exercises.toml [{week}]: data must be a list of data set names, got {data!r}")
+    return tuple(data)
+
+
 def exercise_spec(week: str, exercise: str) -> ExerciseSpec:
     """The declared exercise, or a :class:`SpecError` naming what is declared."""
     weeks = load_spec()

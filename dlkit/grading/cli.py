@@ -10,7 +10,8 @@ from pathlib import Path
 from autograder.i18n import _, n_, render
 from dlkit.grading.discover import DiscoveryError
 from dlkit.grading.isolate import ISOLATIONS, GradeOptions, KitError, Limits, SandboxError, detect_isolation
-from dlkit.grading.run import BatchError, BatchOptions, default_jobs, grade_class
+from dlkit.grading.on_dask import ClusterError
+from dlkit.grading.run import DASK, EXECUTORS, LOCAL, BatchError, BatchOptions, default_jobs, grade_class
 
 DEFAULTS = Limits()
 
@@ -39,12 +40,15 @@ def run_grade(args: argparse.Namespace) -> int:
         print("dlkit grade: " + str(_("--out {out} and SUBMISSIONS {submissions} must not be inside one another",
                                       out=args.out, submissions=args.submissions)), file=sys.stderr)
         return 2
-    try:
-        isolation = detect_isolation(args.isolation)
+    if args.scheduler and args.executor != DASK:
+        print("dlkit grade: " + str(_("--scheduler needs --executor dask")), file=sys.stderr)
+        return 2
+    try:  # on a cluster, each worker finds out what it can do (dlkit.grading.dask_task)
+        isolation = detect_isolation(args.isolation) if args.executor == LOCAL else args.isolation
     except SandboxError as error:
         print(f"dlkit grade: {error}", file=sys.stderr)
         return 2
-    if isolation != "namespaces":
+    if isolation == "process":
         print("dlkit grade: " + str(_(
             "no sandbox here (it needs root and `unshare` on Linux): students' code runs as you, in its own process "
             "with limits, and could read the reference solutions and the other submissions; grade as root on Linux "
@@ -56,18 +60,21 @@ def run_grade(args: argparse.Namespace) -> int:
                          hidden=(str(submissions), str(out)), check_timeout_s=args.check_timeout,
                          class_seed=args.class_seed, lang=getattr(args, "lang", None))
     jobs = args.jobs or default_jobs(args.threads, args.memory, args.device)
-    options = BatchOptions(submissions, out, grade, jobs=jobs, regrade=args.regrade, pool=not args.no_pool)
+    options = BatchOptions(submissions, out, grade, jobs=jobs, regrade=args.regrade, pool=not args.no_pool,
+                           executor=args.executor, scheduler=args.scheduler)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as cleanly as Ctrl-C
     try:
+        jobs_text = n_("{n} job", "{n} jobs", jobs) if args.executor == LOCAL or not args.scheduler else \
+            _("the cluster's workers")
         grade_class(options, announce=str(_(
             "grading {submissions} for {week}: {jobs}, {threads}, timeout {timeout:g} s, memory {memory} MB, "
             "isolation {isolation}", submissions=args.submissions, week=args.week,
-            jobs=n_("{n} job", "{n} jobs", jobs), threads=n_("{n} thread each", "{n} threads each", args.threads),
+            jobs=jobs_text, threads=n_("{n} thread each", "{n} threads each", args.threads),
             timeout=args.timeout, memory=args.memory, isolation=isolation)))
     except (BatchError, DiscoveryError) as error:
         print(f"dlkit grade: {render(getattr(error, 'message', error))}", file=sys.stderr)
         return 2
-    except (SandboxError, KitError) as error:
+    except (SandboxError, KitError, ClusterError) as error:
         print("dlkit grade: " + str(_("stopped: {error}\nStudents finished so far are kept; fix this and run the "
                                       "same command again to go on.", error=error.message)), file=sys.stderr)
         return 1
@@ -124,6 +131,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--no-pool", action="store_true",
                    help=str(_("start each submission's grading process afresh instead of forking it from a warm "
                               "pool (slower; the grades are the same)")))
+    p.add_argument("--executor", choices=EXECUTORS, default=LOCAL,
+                   help=str(_("local (default: this machine, --jobs at a time) or dask (one task per submission on "
+                              "a Dask cluster; needs pip install 'dlkit[dask]', see docs/dask.md)")))
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help=str(_("with --executor dask: the scheduler's address (tcp://host:8786) or its scheduler "
+                              "file; without it, a local cluster of --jobs workers is started")))
     p.add_argument("--class-seed", type=int, default=None, metavar="N",
                    help=str(_("seed of every check's inputs for this class (default: the one OUT/provenance.json "
                               "records, else a random one); the same seed regrades bit for bit")))

@@ -153,10 +153,13 @@ class Graded:
     results: list[CheckResult]
     provenance: dict
     log: str
-    plots: dict[Path, object]
-    """PNG made by the child -> its caption (an :mod:`autograder.i18n` message)."""
+    plots: dict[str, tuple[bytes, object]]
+    """PNG made by the child: file name -> (its bytes, its caption, an :mod:`autograder.i18n` message); only
+    files that look like PNGs and are not huge (see :func:`read_plots`)."""
     seconds: float
     attempts: int
+    settings: dict
+    """What the submission was graded under (:meth:`GradeOptions.record`)."""
 
 
 def detect_isolation(requested: str = "auto") -> str:
@@ -453,9 +456,27 @@ def grade_copy(private: Path, options: GradeOptions, stop: threading.Event | Non
                               checks=", ".join(memory_checks)))
     plots = {result / "plots" / Path(str(p.get("file"))).name: from_data(p.get("title", ""))
              for p in record.get("plots", []) if p.get("file")}
-    return Graded(status, in_turn(problems), _tidy(results, work / "sub"), provenance, log.text(),
-                  {p: t for p, t in plots.items() if p.is_file()}, time.monotonic() - start,
-                  int(record.get("attempts", 0)))
+    return Graded(status, in_turn(problems), _tidy(results, work / "sub"), provenance, log.text(), read_plots(plots),
+                  time.monotonic() - start, int(record.get("attempts", 0)), options.record())
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_PLOT_BYTES = 5 * 1024 * 1024
+
+
+def read_plots(plots: dict[Path, object]) -> dict[str, tuple[bytes, object]]:
+    """The grading process's PNGs that look like PNGs and are not huge: name -> (bytes, caption)."""
+    kept = {}
+    for path, caption in plots.items():
+        if not re.fullmatch(r"[\w.-]+\.png", path.name):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if data.startswith(PNG_MAGIC) and len(data) <= MAX_PLOT_BYTES:
+            kept[path.name] = (data, caption)
+    return kept
 
 
 def _exit_code(line: str | None) -> int | None:
@@ -525,6 +546,19 @@ def private_folder(parent: str | None = None) -> Path:
     """A fresh private folder for one submission (the copy, the child's temp and results), named after its owner."""
     owner = f"{os.getpid()}-{_start_time(os.getpid()) or 0}-"
     return Path(tempfile.mkdtemp(prefix=PRIVATE_PREFIX + owner, dir=parent))
+
+
+def remove_private(path: Path) -> None:
+    """Remove a private folder, even one whose permissions the student changed."""
+    def unlock(function, name, _excinfo):
+        try:
+            os.chmod(os.path.dirname(name), 0o700)
+            os.chmod(name, 0o700)
+            function(name)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=unlock)
 
 
 def stale_private_folders(parent: str | None = None) -> list[Path]:

@@ -58,6 +58,9 @@ class StudentOutcome:
     """Limits and options the student was graded under (timeout, memory, device, isolation ...)."""
     language: str = "en"
     """The language ``results.json``'s and the feedback's texts were last written in."""
+    retry: bool = False
+    """The grading machinery failed this student, not their code (every Dask worker that took the submission
+    was lost): the next run grades them again without ``--regrade``."""
 
     @property
     def score(self) -> float:

@@ -100,6 +100,12 @@ class Progress:
             self.stream.write("\r\033[K" + self._status_line()[:200])
             self.stream.flush()
 
+    def note(self, line: str) -> None:
+        """Print ``line`` above the bar (something the TA should know while the run goes on)."""
+        with self.lock:
+            self._print(line)
+            self._redraw()
+
     def start(self, student: str) -> None:
         """``student``'s grading has begun."""
         with self.lock:

@@ -15,6 +15,7 @@ seeds come from check names, and rows are sorted by student.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -25,15 +26,15 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Iterator, TextIO
 
 from dlkit.grading import outcome as outcome_file
-from dlkit.grading.discover import CopyLimits, Found, InvalidSubmission, find_submissions, fingerprint, materialize
+from dlkit.grading.discover import Copy, CopyLimits, Found, InvalidSubmission, find_submissions, fingerprint, materialize
 from dlkit.grading.feedback import write_feedback
 from autograder.files import write_text_atomically
 from dlkit.grading.gradebook import write_gradebook
-from dlkit.grading.isolate import (GradeOptions, Stopped, declared_checks, grade_copy, memory_cap_mb,
-                                        private_folder, stale_private_folders)
+from dlkit.grading.isolate import (GradeOptions, Graded, Stopped, declared_checks, grade_copy, memory_cap_mb,
+                                   private_folder, remove_private, stale_private_folders)
 from dlkit.grading.outcome import INVALID_SUBMISSION, StudentOutcome, not_run
 from dlkit.grading.pool import GraderPool
 from dlkit.grading.progress import Progress
@@ -44,8 +45,9 @@ from autograder.results import shared_causes
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-MAX_PLOT_BYTES = 5 * 1024 * 1024
+
+LOCAL, DASK = "local", "dask"
+EXECUTORS = (LOCAL, DASK)
 
 
 class BatchError(Said, ValueError):
@@ -70,6 +72,12 @@ class BatchOptions:
     """Caps on what a submission may bring in."""
     pool: bool = True
     """Fork each submission's grading process from a warm pool server (:mod:`.pool`) instead of starting it afresh."""
+    executor: str = "local"
+    """``local`` (this machine, ``jobs`` at a time) or ``dask`` (one task per submission on a Dask cluster,
+    :mod:`.on_dask`)."""
+    scheduler: str | None = None
+    """With ``executor="dask"``: the scheduler's address or scheduler file (``None``: start a ``LocalCluster``
+    of ``jobs`` workers)."""
 
 
 @dataclass(frozen=True)
@@ -155,13 +163,14 @@ def _write_provenance(out: Path, options: GradeOptions) -> None:
     write_text_atomically(json.dumps(record, indent=2) + "\n", Path(out) / PROVENANCE_FILE)
 
 
-def _reusable(existing: StudentOutcome | None, week: Week, source: str, seed: int | None = None) -> bool:
-    """A stored outcome is complete for this week, these checks, this submission and this class seed."""
-    if existing is None or existing.week != week.name or existing.source_sha256 != source:
-        return False
+def existing_needs_grading(existing: StudentOutcome | None, week: Week, source: str, seed: int | None = None) -> bool:
+    """Whether a stored outcome leaves the student to grade (again): it is missing, for another week, checks,
+    submission or class seed, or the grading machinery failed it (:attr:`~.outcome.StudentOutcome.retry`)."""
+    if existing is None or existing.week != week.name or existing.source_sha256 != source or existing.retry:
+        return True
     if existing.provenance.get("class_seed") != seed:
-        return False
-    return [(r.exercise, r.check, r.max_score) for r in existing.results] == \
+        return True
+    return [(r.exercise, r.check, r.max_score) for r in existing.results] != \
         [(exercise, check, points) for exercise, check, points, _visibility in week.declared]
 
 
@@ -172,33 +181,11 @@ def _invalid(found: Found, week: Week, source: str, message, options: GradeOptio
                           missing_files=list(week.files), settings=options.record())
 
 
-def _copy_plots(plots: dict[Path, str], folder: Path) -> dict[str, str]:
-    """Copy the child's PNGs that look like PNGs and are not huge; returns name -> caption."""
-    kept = {}
-    for path, caption in plots.items():
-        if not re.fullmatch(r"[\w.-]+\.png", path.name):
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        if data.startswith(PNG_MAGIC) and len(data) <= MAX_PLOT_BYTES:
-            (folder / path.name).write_bytes(data)
-            kept[path.name] = caption
-    return kept
-
-
-def _remove(path: Path) -> None:
-    """Remove a private folder, even one whose permissions the student changed."""
-    def unlock(function, name, _excinfo):
-        try:
-            os.chmod(os.path.dirname(name), 0o700)
-            os.chmod(name, 0o700)
-            function(name)
-        except OSError:
-            pass
-
-    shutil.rmtree(path, onerror=unlock)
+def _write_plots(plots: dict[str, tuple[bytes, object]], folder: Path) -> dict[str, object]:
+    """Save the graded plots beside ``results.json``; returns name -> caption."""
+    for name, (data, _caption) in plots.items():
+        (folder / name).write_bytes(data)
+    return {name: caption for name, (_data, caption) in plots.items()}
 
 
 def _message(*parts):
@@ -206,44 +193,62 @@ def _message(*parts):
     return in_turn(parts)
 
 
-def grade_student(found: Found, source: str, week: Week, options: BatchOptions, stop: threading.Event,
-                  temp_parent: str | None = None, pool=None) -> StudentOutcome:
-    """Grade one student and write their folder under ``<out>/students/``."""
-    students = Path(options.out) / "students"
-    staging = students / f".{found.student}.staging"
+def outcome_of(found: Found, source: str, week: Week, copy: Copy, graded: Graded) -> StudentOutcome:
+    """The student's row from their copy and how it was graded (here or on another machine)."""
+    missing = ""
+    if copy.missing:
+        missing = (_("none of {week}'s files were found (expected {files})", week=week.name,
+                     files=", ".join(week.files))
+                   if len(copy.missing) == len(week.files) else
+                   _("missing {files}", files=", ".join(copy.missing)))
+    causes = shared_causes([r for r in graded.results if r.cause.removeprefix("module ") not in copy.missing])
+    return StudentOutcome(found.student, week.name, graded.status,
+                          _message(graded.message, *causes, missing, *copy.notes), graded.results,
+                          provenance=graded.provenance, source_sha256=source, missing_files=copy.missing,
+                          seconds=round(graded.seconds, 2), attempts=graded.attempts, settings=graded.settings)
+
+
+def copy_submission(found: Found, source: str, week: Week, options: BatchOptions, private: Path) -> Copy | StudentOutcome:
+    """Copy ``found``'s week into ``private/work/sub``: the copy, or the row of a submission that cannot be graded."""
+    try:
+        return materialize(found, week.name, week.files, week.other_weeks, private / "work" / "sub",
+                           options.copy_limits)
+    except InvalidSubmission as error:
+        return _invalid(found, week, source, getattr(error, "message", str(error)), options.grade)
+
+
+def write_student(out: Path, outcome: StudentOutcome, week: Week, graded: Graded | None = None) -> StudentOutcome:
+    """Write ``<out>/students/<student>/`` (the log and plots of ``graded``, the feedback, ``results.json`` last)
+    beside the old one and swap it in."""
+    students = Path(out) / "students"
+    staging = students / f".{outcome.student}.staging"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    if graded is not None:
+        write_text_atomically(graded.log, staging / "output.log")
+        outcome.plots = _write_plots(graded.plots, staging)
+    write_feedback(outcome, staging, week.titles)
+    outcome_file.write(outcome, staging / "results.json")
+    install(staging, students / outcome.student)  # the old folder or the new one, never half of one
+    return outcome
+
+
+def grade_student(found: Found, source: str, week: Week, options: BatchOptions, stop: threading.Event,
+                  temp_parent: str | None = None, pool=None) -> StudentOutcome:
+    """Grade one student here and write their folder under ``<out>/students/``."""
     private = private_folder(temp_parent)
+    graded = None
     try:
-        try:
-            copy = materialize(found, week.name, week.files, week.other_weeks, private / "work" / "sub",
-                               options.copy_limits)
-        except InvalidSubmission as error:
-            result = _invalid(found, week, source, getattr(error, "message", str(error)), options.grade)
+        copy = copy_submission(found, source, week, options, private)
+        if isinstance(copy, StudentOutcome):
+            outcome = copy
         else:
             graded = grade_copy(private, options.grade, stop, pool)
-            missing = ""
-            if copy.missing:
-                missing = (_("none of {week}'s files were found (expected {files})", week=week.name,
-                             files=", ".join(week.files))
-                           if len(copy.missing) == len(week.files) else
-                           _("missing {files}", files=", ".join(copy.missing)))
-            causes = shared_causes([r for r in graded.results
-                                    if r.cause.removeprefix("module ") not in copy.missing])
-            result = StudentOutcome(found.student, week.name, graded.status,
-                                    _message(graded.message, *causes, missing, *copy.notes), graded.results,
-                                    provenance=graded.provenance, source_sha256=source, missing_files=copy.missing,
-                                    seconds=round(graded.seconds, 2), attempts=graded.attempts,
-                                    settings=options.grade.record())
-            write_text_atomically(graded.log, staging / "output.log")
-            result.plots = _copy_plots(graded.plots, staging)
+            outcome = outcome_of(found, source, week, copy, graded)
     finally:
-        _remove(private)
-    write_feedback(result, staging, week.titles)
-    outcome_file.write(result, staging / "results.json")
-    install(staging, students / found.student)  # the old folder or the new one, never half of one
-    return result
+        remove_private(private)
+    return write_student(options.out, outcome, week, graded)
 
 
 def rerender(outcome: StudentOutcome, folder: Path, week: Week) -> None:
@@ -259,21 +264,19 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
 
     ``announce`` is printed to ``stream`` once the week and the class folder are known to be usable.
 
-    Raises :class:`BatchError` (bad week), :class:`~.discover.DiscoveryError` (bad class folder), or the
-    :class:`~.isolate.SandboxError` / :class:`~.isolate.KitError` that stopped the batch; on
-    ``KeyboardInterrupt`` the running children are killed and what was finished is kept.
+    Raises :class:`BatchError` (bad week, no usable cluster), :class:`~.discover.DiscoveryError` (bad class
+    folder), or the :class:`~.isolate.SandboxError` / :class:`~.isolate.KitError` /
+    :class:`~.on_dask.ClusterError` that stopped the batch; on ``KeyboardInterrupt`` the running children
+    are killed (the tasks on a cluster cancelled) and what was finished is kept.
     """
     week = load_week(options.grade.week)
     for folder in stale_private_folders(temp_parent):  # left by a run that was killed outright
-        _remove(folder)
+        remove_private(folder)
     found = find_submissions(options.submissions, week.name, week.files)
     out = Path(options.out)
     (out / "students").mkdir(parents=True, exist_ok=True)
     options = dataclasses.replace(options, grade=dataclasses.replace(
         options.grade, class_seed=class_seed(out, options.grade.class_seed)))
-    _write_provenance(out, options.grade)
-    if announce:
-        announce = str(_("{announce}, class seed {seed}", announce=announce, seed=options.grade.class_seed))
     outcomes: dict[str, StudentOutcome] = {}
     todo = []
     for entry in found:
@@ -282,16 +285,44 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
         except OSError as error:
             source = f"unreadable: {error}"
         existing = outcome_file.read(out / "students" / entry.student / "results.json")
-        if not options.regrade and _reusable(existing, week, source, options.grade.class_seed):
+        if not options.regrade and not existing_needs_grading(existing, week, source, options.grade.class_seed):
             if existing.language != current_language():
                 rerender(existing, out / "students" / entry.student, week)
             outcomes[entry.student] = existing
         else:
             todo.append((entry, source))
-    progress = Progress(len(found), already=len(outcomes), stream=stream, header=announce)
-    stop = stop or threading.Event()
-    exercises = list(week.titles)
+    with contextlib.ExitStack() as cleanup:
+        cluster = None
+        if options.executor == DASK and todo:
+            from dlkit.grading.on_dask import Cluster
 
+            cluster = Cluster.connect(options.scheduler, options.jobs, options.grade.device)
+            cleanup.callback(cluster.close)
+            options = dataclasses.replace(options, grade=cluster.resolve(options.grade))
+            if announce:
+                announce = str(_("{announce}; {cluster}", announce=announce, cluster=cluster.describe()))
+        _write_provenance(out, options.grade)
+        if announce:
+            announce = str(_("{announce}, class seed {seed}", announce=announce, seed=options.grade.class_seed))
+        progress = Progress(len(found), already=len(outcomes), stream=stream, header=announce)
+        graded = (cluster.grade(todo, week, options, progress, temp_parent) if cluster is not None else
+                  _grade_here(todo, week, options, progress, stop or threading.Event(), temp_parent))
+        exercises = list(week.titles)
+        with contextlib.closing(graded):
+            for result in graded:
+                outcomes[result.student] = result
+                progress.finish(result)
+                write_gradebook(list(outcomes.values()), exercises, out / "gradebook.csv")
+    everyone = sorted(outcomes.values(), key=lambda o: o.student)
+    write_gradebook(everyone, exercises, out / "gradebook.csv")
+    write_summary(everyone, out)
+    progress.close(everyone)
+    return everyone
+
+
+def _grade_here(todo: list[tuple[Found, str]], week: Week, options: BatchOptions, progress: Progress,
+                stop: threading.Event, temp_parent: str | None) -> Iterator[StudentOutcome]:
+    """Grade ``todo`` on this machine, ``options.jobs`` at a time; yields each student's outcome once written."""
     graders = GraderPool(week.name) if options.pool and todo else None
 
     def job(entry: Found, source: str) -> StudentOutcome:
@@ -306,10 +337,7 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                result = future.result()  # a SandboxError or KitError stops the batch here
-                outcomes[result.student] = result
-                progress.finish(result)
-                write_gradebook(list(outcomes.values()), exercises, out / "gradebook.csv")
+                yield future.result()  # a SandboxError or KitError stops the batch here
     except BaseException:
         stop.set()
         for future in pending:
@@ -319,8 +347,3 @@ def grade_class(options: BatchOptions, stream: TextIO | None = None, temp_parent
         pool.shutdown(wait=True, cancel_futures=True)
         if graders is not None:
             graders.close()
-    everyone = sorted(outcomes.values(), key=lambda o: o.student)
-    write_gradebook(everyone, exercises, out / "gradebook.csv")
-    write_summary(everyone, out)
-    progress.close(everyone)
-    return everyone

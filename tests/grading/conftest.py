@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from dlkit.grading.isolate import NAMESPACES, detect_isolation
+from tests.grading.grading_classes import (CLASS_SEED, HOSTILE_OPTIONS, ONE_JOB, build_hostile_class,
+                                           build_realistic_class, grade_command)
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +20,35 @@ def namespaces() -> bool:
 @pytest.fixture(scope="session")
 def session_tmp(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("grading")
+
+
+@pytest.fixture(scope="session")
+def graded(session_tmp):
+    """The realistic class graded with two jobs, and part of it with one, with the pool and without:
+    ``(class folder, {2 | 1 | "no_pool": out folder})`` (shared by the class and the cluster tests)."""
+    root = build_realistic_class(session_tmp / "realistic")
+    build_realistic_class(session_tmp / "realistic_again", ONE_JOB)
+    outs = {}
+    runs = ((2, root, ()), (1, session_tmp / "realistic_again", ()),
+            ("no_pool", session_tmp / "realistic_again", ("--no-pool",)))
+    for key, folder, extra in runs:
+        out, tmp = session_tmp / f"realistic_out_{key}", session_tmp / f"realistic_tmp_{key}"
+        tmp.mkdir()
+        jobs = key if isinstance(key, int) else 1
+        proc = grade_command(folder, out, "--jobs", str(jobs), "--class-seed", str(CLASS_SEED), *extra, tmp=tmp)
+        assert proc.returncode == 0, proc.stderr
+        outs[key] = out
+    return root, outs
+
+
+@pytest.fixture(scope="session")
+def hostile(session_tmp, namespaces):
+    """The hostile class graded with two jobs: ``(class folder, out folder, its temp folder, the process)``
+    (shared by the hostile and the cluster tests; the endless loop is graded on its own, with a short timeout)."""
+    root = build_hostile_class(session_tmp / "hostile", namespaces)
+    (root / "endless_loop").rename(session_tmp / "endless_loop_alone")
+    out, tmp = session_tmp / "hostile_out", session_tmp / "hostile_tmp"
+    tmp.mkdir()
+    proc = grade_command(root, out, "--jobs", "2", *HOSTILE_OPTIONS, tmp=tmp)
+    assert proc.returncode == 0, proc.stderr
+    return root, out, tmp, proc

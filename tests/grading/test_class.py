@@ -10,37 +10,12 @@ import pytest
 
 from autograder.plugin import check_seed
 from autograder.spec import load_spec
-from tests.grading.grading_classes import (BASE, WEEK, build_realistic_class, declared_files, grade_command,
+from tests.grading.grading_classes import (BASE, CLASS_SEED, ONE_JOB, WEEK, declared_files, grade_command,
                                            read_gradebook, read_student, reference_with)
 from tests.support import grade
 
 DECLARED = load_spec()[WEEK]
 MAX = sum(check.points for exercise in DECLARED.values() for check in exercise.checks.values())
-
-
-CLASS_SEED = 20261203
-"""Both runs draw the class's inputs from this seed (dlkit grade picks a random one unless told)."""
-ONE_JOB = ("reference", "partial", "syntax_error", "zipped")
-"""Graded again with one job, with the warm pool and without (the whole class once more would double the
-time for little)."""
-
-
-@pytest.fixture(scope="module")
-def graded(session_tmp):
-    """The class graded with two jobs, and part of it with one: ``(class folder, {jobs: out folder})``."""
-    root = build_realistic_class(session_tmp / "realistic")
-    build_realistic_class(session_tmp / "realistic_again", ONE_JOB)
-    outs = {}
-    runs = ((2, root, ()), (1, session_tmp / "realistic_again", ()),
-            ("no_pool", session_tmp / "realistic_again", ("--no-pool",)))
-    for key, folder, extra in runs:
-        out, tmp = session_tmp / f"realistic_out_{key}", session_tmp / f"realistic_tmp_{key}"
-        tmp.mkdir()
-        jobs = key if isinstance(key, int) else 1
-        proc = grade_command(folder, out, "--jobs", str(jobs), "--class-seed", str(CLASS_SEED), *extra, tmp=tmp)
-        assert proc.returncode == 0, proc.stderr
-        outs[key] = out
-    return root, outs
 
 
 def test_same_grades_whatever_the_jobs(graded):

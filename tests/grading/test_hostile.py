@@ -13,8 +13,8 @@ import pytest
 
 from autograder.i18n import from_data, render
 from tests.support import assert_messages_in_both_languages, untranslated
-from tests.grading.grading_classes import (BASE, HOSTILE, WEEK, build_hostile_class, declared_files, grade_command, read_gradebook,
-                             read_student, reference_with, week_folder)
+from tests.grading.grading_classes import (BASE, HOSTILE, HOSTILE_CHECK_TIMEOUT, WEEK, declared_files, grade_command,
+                                           read_gradebook, read_student, reference_with, week_folder)
 
 from autograder.settings import KIT_ROOT
 from autograder.spec import load_spec
@@ -36,8 +36,7 @@ EXPECTED = {
     "notes.txt": "invalid_submission",
 }
 TENSOR_OPS = load_spec()[WEEK]["tensor_ops"].checks
-CHECK_TIMEOUT = 20
-"""Seconds per check in the hostile batch: what a file that loops at import may cost."""
+CHECK_TIMEOUT = HOSTILE_CHECK_TIMEOUT
 LOST = {"memory_bomb": {"concat_cols"}, "exit_at_import": set(TENSOR_OPS), "loop_at_import": set(TENSOR_OPS),
         "exit_in_function": {"transpose"}, "sys_exit_at_import": set(TENSOR_OPS), "segfault": {"concat_rows"},
         "fork_bomb": {"first_row_product"}, "forges_kit_error": set(TENSOR_OPS), "print_flood": set(),
@@ -60,18 +59,6 @@ def processes_with_tmpdir(folder: Path) -> list[int]:
         if any(item.startswith(f"TMPDIR={folder}".encode()) for item in environ):
             found.append(int(entry))
     return found
-
-
-@pytest.fixture(scope="module")
-def hostile(session_tmp, namespaces):
-    root = build_hostile_class(session_tmp / "hostile", namespaces)
-    (root / "endless_loop").rename(session_tmp / "endless_loop_alone")  # graded below with a short timeout
-    out, tmp = session_tmp / "hostile_out", session_tmp / "hostile_tmp"
-    tmp.mkdir()
-    proc = grade_command(root, out, "--jobs", "2", "--timeout", "300", "--memory", "512",
-                         "--check-timeout", str(CHECK_TIMEOUT), tmp=tmp)
-    assert proc.returncode == 0, proc.stderr
-    return root, out, tmp, proc
 
 
 def result_of(data: dict, check: str) -> dict:
