@@ -9,7 +9,8 @@ from pathlib import Path
 
 from autograder.i18n import _, n_, render
 from dlkit.grading.discover import DiscoveryError
-from dlkit.grading.isolate import ISOLATIONS, GradeOptions, KitError, Limits, SandboxError, detect_isolation
+from dlkit.grading.isolate import (ISOLATIONS, GradeOptions, KitError, Limits, SandboxError, detect_isolation,
+                                   unprivileged_without_namespaces)
 from dlkit.grading.on_dask import ClusterError
 from dlkit.grading.run import DASK, EXECUTORS, LOCAL, BatchError, BatchOptions, default_jobs, grade_class
 
@@ -48,7 +49,13 @@ def run_grade(args: argparse.Namespace) -> int:
     except SandboxError as error:
         print(f"dlkit grade: {error}", file=sys.stderr)
         return 2
-    if isolation == "process":
+    if isolation == "process" and unprivileged_without_namespaces():
+        print("dlkit grade: " + str(_(
+            "no namespaces here (they need root and `unshare` on Linux): students' code runs as nobody, in its own "
+            "process with limits; it can read whatever everyone may read on this machine (keep the reference "
+            "solutions and the class to yourself, or grade in a container), see docs/trust-boundary.md")),
+            file=sys.stderr)
+    elif isolation == "process":
         print("dlkit grade: " + str(_(
             "no sandbox here (it needs root and `unshare` on Linux): students' code runs as you, in its own process "
             "with limits, and could read the reference solutions and the other submissions; grade as root on Linux "

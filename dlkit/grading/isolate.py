@@ -261,6 +261,24 @@ def _visible_paths() -> list[str]:
                    str(Path(sys.executable).resolve().parent)})
 
 
+def anyone_can_reach(folder: str) -> bool:
+    """Whether any user may enter ``folder`` and read what is in it (each folder above it may be passed
+    through): without namespaces, a worker that becomes ``nobody`` must still reach Python and the kit."""
+    path = Path(folder).resolve()
+    try:
+        if path.stat().st_mode & 0o005 != 0o005:
+            return False
+        return all(parent.stat().st_mode & 0o001 for parent in path.parents)
+    except OSError:
+        return False
+
+
+def unprivileged_without_namespaces() -> bool:
+    """Whether a worker without namespaces becomes ``nobody`` here (root, and Python and the kit within
+    everyone's reach); otherwise it runs as the grading process's user."""
+    return os.geteuid() == 0 and all(map(anyone_can_reach, _visible_paths()))
+
+
 def secret_paths(extra: tuple[str, ...] = ()) -> list[str]:
     """Folders the worker must not see: the reference solutions, the instructors' package (the live
     reference's oracles, the answer keys, grading), the kit's checks, its tests, docs, scripts and
@@ -286,11 +304,15 @@ def _data_paths(options: GradeOptions) -> tuple[str, ...]:
 
 
 def _give_to_worker(work: Path) -> None:
-    """Make the worker's folder (the submission's copy, its home and temp) its own when it runs as nobody."""
+    """Make the worker's folder (the submission's copy, its home and temp) its own when it runs as nobody;
+    the private folder above it can be passed through (where no namespace binds ``work`` for it), and what
+    the grading process writes beside it stays root's."""
     if os.geteuid() != 0:
         return
     from dlkit.grading.sandbox import NOBODY
 
+    os.chmod(work.parent, 0o711)
+    os.chmod(work.parent / "result", 0o700)
     for folder, dirs, files in os.walk(work):
         os.chown(folder, NOBODY, NOBODY)
         for name in files:
@@ -314,7 +336,9 @@ def grader_config(private: Path, options: GradeOptions) -> dict:
         "worker_env": _worker_environment(work, options),
         "sandbox": {"isolation": options.isolation, "private": str(work), "host_tmp": str(private.parent),
                     "visible": _visible_paths(), "hidden": secret_paths((*options.hidden, *_data_paths(options))),
-                    "unprivileged": os.geteuid() == 0, "shm_mb": min(limits.memory_mb, 1024),
+                    "unprivileged": os.geteuid() == 0 and (options.isolation == NAMESPACES or
+                                                           unprivileged_without_namespaces()),
+                    "shm_mb": min(limits.memory_mb, 1024),
                     "memory_mb": limits.memory_mb, "file_mb": limits.file_mb,
                     "cpu_seconds": int(limits.timeout_s * max(1, options.threads) * 2 + 60),
                     "max_tasks": limits.max_processes * 8},

@@ -18,7 +18,10 @@ it sets resource limits (address space: the memory budget on top of what is mapp
 CUDA; file size; CPU seconds; no core files; a process count where the kernel enforces one) and
 returns to become the worker.
 
-Without namespaces (``isolation = "process"``) only the limits apply.
+Without namespaces (``isolation = "process"``) the limits apply, and a worker started as root
+still drops every capability and becomes ``nobody``: it sees the whole machine, but only what
+everyone may read (a container that keeps the instructor's files to root, as the Gradescope
+autograder's ``setup.sh`` does, keeps them from it).
 """
 
 from __future__ import annotations
@@ -328,6 +331,8 @@ def enter(config: dict, status_fd: int, keep: tuple[int, ...]) -> None:
                     os.close(fd)
             _init(worker, None, status_fd)
         _drop_capabilities(unprivileged=os.geteuid() == 0 and config.get("unprivileged", True))
+    elif os.geteuid() == 0 and config.get("unprivileged", True):  # no namespaces, but not root either
+        _drop_capabilities(unprivileged=True)
     device = config["device"]
     if device == "auto":
         import torch

@@ -30,11 +30,11 @@ def add_parser(subparsers) -> None:
                           "are removed and listed.")),
     )
     parser.add_argument("week", help=str(_("week folder under solutions/ (week1, week2, ...), or 'all'; or 'record' "
-                                           "(record the reference's values for the handout), or 'handout' (build "
-                                           "it)")))
+                                           "(record the reference's values for the handout), 'handout' (build "
+                                           "it) or 'gradescope' (the autograder zip)")))
     parser.add_argument("target", nargs="?", default=None,
                         help=str(_("after 'handout': the new folder to write the handout to; after 'record': the "
-                                   "week (default all)")))
+                                   "week (default all); after 'gradescope': the zip to write")))
     parser.add_argument("--check", action="store_true",
                         help=str(_("write nothing; exit 1 and list the files where assignments/ differs from a "
                                    "fresh generation")))
@@ -48,6 +48,25 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--assignments", type=Path, default=ASSIGNMENTS_ROOT,
                         help=str(_("folder holding the student releases (default: {default})",
                                    default=str(ASSIGNMENTS_ROOT))))
+    gradescope = parser.add_argument_group(str(_("dlkit release gradescope OUT.zip --week WEEK: the autograder zip "
+                                                 "for Gradescope (docs/gradescope.md)")))
+    gradescope.add_argument("--week", dest="gradescope_week", metavar="WEEK", default=None,
+                            help=str(_("the week the zip grades")))
+    gradescope.add_argument("--torch", choices=("cpu", "cuda"), default="cpu",
+                            help=str(_("the PyTorch build setup.sh installs (default cpu)")))
+    gradescope.add_argument("--data", choices=("download", "include"), default="download",
+                            help=str(_("the week's data: setup.sh downloads it (default), or the zip carries it")))
+    gradescope.add_argument("--mirror", metavar="URL", default=None,
+                            help=str(_("base URL setup.sh tries first for the data (see dlkit data download)")))
+    gradescope.add_argument("--data-root", metavar="DIR", default=None,
+                            help=str(_("with --data include: where the data is (default: $DLKIT_DATA, else the "
+                                       "kit's data_cache/)")))
+    gradescope.add_argument("--isolation", choices=("auto", "namespaces", "process"), default="auto",
+                            help=str(_("the sandbox run_autograder asks for (default auto: namespaces where the "
+                                       "container allows them, else a worker as nobody)")))
+    gradescope.add_argument("--class-seed", type=int, default=None, metavar="N",
+                            help=str(_("seed of every check's inputs for the course (default: a random one, "
+                                       "kept in the zip, out of students' reach)")))
     parser.set_defaults(func=run)
 
 
@@ -107,7 +126,30 @@ def _handout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    from dlkit.release.gradescope import GradescopeError, GradescopeOptions, build_gradescope_zip
+
+    if args.target is None or args.gradescope_week is None:
+        print("dlkit release gradescope: " + str(_("give the zip to write and the week, e.g. `dlkit release "
+                                                   "gradescope week1-autograder.zip --week week1`")), file=sys.stderr)
+        return 2
+    options = GradescopeOptions(args.gradescope_week, torch=args.torch, data=args.data, mirror=args.mirror,
+                                data_root=args.data_root, isolation=args.isolation, class_seed=args.class_seed)
+    try:
+        names = build_gradescope_zip(Path(args.target), options)
+    except GradescopeError as error:
+        print(f"dlkit release gradescope: {error}", file=sys.stderr)
+        return 1
+    print(_("{zip} written: {files}, {mib:.1f} MiB. Upload it in Gradescope's autograder settings (Zip file "
+            "upload); docs/gradescope.md says what it does.", zip=args.target, files=n_("{n} file", "{n} files",
+                                                                                       len(names)),
+            mib=Path(args.target).stat().st_size / 2**20))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.week == "gradescope":
+        return _gradescope(args)
     if args.week == "handout":
         return _handout(args)
     if args.week == "record":

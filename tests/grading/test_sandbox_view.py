@@ -91,3 +91,31 @@ def test_a_worker_sees_only_what_it_needs(tmp_path, decoy, namespaces):
     assert seen["executable"] and not seen["executable"][0].startswith("error")
     assert seen["tmp_path"] == ["private"]  # the batch's temp folder: empty but for the worker's own
     assert seen["private_writable"] and not seen["root_writable"]
+
+
+def test_without_namespaces_a_worker_started_as_root_is_nobody(tmp_path):
+    """The Gradescope container's case: no namespaces, everything run as root. The worker still gives up
+    root, so what only root may read (setup.sh keeps the instructor's files so) is out of its reach."""
+    if os.geteuid() != 0:
+        pytest.skip("only root can become nobody")
+    import tempfile
+
+    open_folder = tempfile.mkdtemp(prefix="dlkit-nobody-")  # under /tmp, not inside root's own 0700 folders
+    try:
+        os.chmod(open_folder, 0o755)
+        private = os.path.join(open_folder, "work")
+        os.mkdir(private)
+        os.chown(private, sandbox.NOBODY, sandbox.NOBODY)
+        for name, mode in (("roots_only.txt", 0o600), ("everyones.txt", 0o644)):
+            with open(os.path.join(open_folder, name), "w") as f:
+                f.write(name)
+            os.chmod(os.path.join(open_folder, name), mode)
+        config = {"isolation": "process", "private": private, "unprivileged": True, "memory_mb": 8192,
+                  "file_mb": 64, "cpu_seconds": 60, "max_tasks": 512, "device": "cpu", "cwd": private}
+        seen = _look_around(config, {name: os.path.join(open_folder, name)
+                                     for name in ("roots_only.txt", "everyones.txt")})
+        assert "error" not in seen, seen.get("error")
+        assert seen["roots_only.txt"] == "error: Permission denied"
+        assert seen["everyones.txt"] == "everyones.txt" and seen["private_writable"] is True
+    finally:
+        shutil.rmtree(open_folder, ignore_errors=True)
