@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import hashlib
 import io
+import os
 import tarfile
 import threading
 from pathlib import Path
@@ -151,6 +152,10 @@ def grade_ticket(ticket: dict) -> dict:
     if "unfit" in fit:
         return fit
     _announce(ticket["run"], ticket["student"])
+    # A nanny starts its worker with MALLOC_TRIM_THRESHOLD_=65536 (distributed.nanny.pre-spawn-environ): the
+    # grading processes would inherit it, and it slows PyTorch's training on the CPU 1.3 to 2.2x (measured,
+    # docs/benchmarks/dask_overhead.md). They get glibc's default, as in a local run.
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     options = dataclasses.replace(options, isolation=fit["isolation"])
     private = private_folder()
     try:

@@ -24,20 +24,17 @@ def session_tmp(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def graded(session_tmp):
-    """The realistic class graded with two jobs, and part of it with one, with the pool and without:
-    ``(class folder, {2 | 1 | "no_pool": out folder})`` (shared by the class and the cluster tests)."""
+    """The realistic class graded with two jobs and the warm pool, and part of it again with one job and no
+    pool: ``(class folder, {2 | 1: out folder})`` (shared by the class and the cluster tests)."""
     root = build_realistic_class(session_tmp / "realistic")
     build_realistic_class(session_tmp / "realistic_again", ONE_JOB)
     outs = {}
-    runs = ((2, root, ()), (1, session_tmp / "realistic_again", ()),
-            ("no_pool", session_tmp / "realistic_again", ("--no-pool",)))
-    for key, folder, extra in runs:
-        out, tmp = session_tmp / f"realistic_out_{key}", session_tmp / f"realistic_tmp_{key}"
+    for jobs, folder, extra in ((2, root, ()), (1, session_tmp / "realistic_again", ("--no-pool",))):
+        out, tmp = session_tmp / f"realistic_out_{jobs}", session_tmp / f"realistic_tmp_{jobs}"
         tmp.mkdir()
-        jobs = key if isinstance(key, int) else 1
         proc = grade_command(folder, out, "--jobs", str(jobs), "--class-seed", str(CLASS_SEED), *extra, tmp=tmp)
         assert proc.returncode == 0, proc.stderr
-        outs[key] = out
+        outs[jobs] = out
     return root, outs
 
 

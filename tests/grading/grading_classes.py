@@ -27,8 +27,7 @@ CLASS_SEED = 20261203
 """Every run of the realistic and the hostile class draws its inputs from this seed (dlkit grade picks a random
 one unless told), so runs with other jobs, without the pool or on a cluster can be compared row for row."""
 ONE_JOB = ("reference", "partial", "syntax_error", "zipped")
-"""Graded again with one job, with the warm pool and without (the whole class once more would double the
-time for little)."""
+"""Graded again with one job and no warm pool (the whole class once more would double the time for little)."""
 HOSTILE_CHECK_TIMEOUT = 20
 """Seconds per check in the hostile batch: what a file that loops at import may cost."""
 HOSTILE_OPTIONS = ("--timeout", "300", "--memory", "512", "--check-timeout", str(HOSTILE_CHECK_TIMEOUT),
