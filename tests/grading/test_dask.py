@@ -135,14 +135,19 @@ def dask_grade(cluster: DaskCluster, submissions: Path, out: Path, *args: str, w
 
 
 def same_rows(local: Path, remote: Path, students: tuple[str, ...] | None = None) -> None:
-    """The gradebooks are equal (or their rows for ``students``), and every student's checks (scores,
-    messages, seeds) and what graded them too."""
+    """The gradebooks are equal (or their rows for ``students``), every student's checks (scores, messages,
+    seeds), what graded them and their feedback too, and the class summary when the whole class was graded."""
     here_rows = read_gradebook(local)
+    whole = students is None
     students = students or tuple(here_rows)
     assert read_gradebook(remote) == {student: here_rows[student] for student in students}
+    if whole:
+        assert (remote / "summary.md").read_text() == (local / "summary.md").read_text()
     for student in students:
         here, there = read_student(local, student), read_student(remote, student)
         assert there["tests"] == here["tests"], student
+        assert (remote / "students" / student / "feedback.md").read_text() == \
+            (local / "students" / student / "feedback.md").read_text(), student
         if here_rows[student]["status"] == "invalid_submission":  # never graded: no provenance but the
             continue  # settings, whose "auto" device a cluster run decides once for the class (docs/dask.md)
         assert there["extra_data"].get("dlkit") == here["extra_data"].get("dlkit"), student
